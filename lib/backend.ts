@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { tf } from './tf.ts';
 import { DbridgeError } from './util/errors.ts';
+import { registerWasmKernels } from './nn/kernels.ts';
 
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -54,6 +55,7 @@ async function initWasm(): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   wasm.setWasmPaths(join(dir, 'dist') + '/');
+  registerWasmKernels();
   if (!(await tf.setBackend('wasm'))) throw new DbridgeError("backend wasm: tf.setBackend('wasm') failed");
 }
 

@@ -1,0 +1,6 @@
+// Neural-network building blocks (public API).
+export * from './layers.ts';
+export * from './params.ts';
+export * from './optim.ts';
+export * from './checkpoint.ts';
+export { registerWasmKernels } from './kernels.ts';
