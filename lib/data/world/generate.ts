@@ -1,0 +1,171 @@
+// Generates the built-in world into a folder: PNG images, the captioning dataset in Karpathy
+// format (dataset_world.json, read by lib/data/karpathy.ts like dataset_coco.json), the
+// encoder's pre-training pairs (pretrain_world.json, same format) and world.json (config, counts,
+// written last: a folder with world.json is complete). Deterministic from (scale sizes, seed,
+// domain); a folder already holding the same world is reused, not rewritten.
+// Extra per-image fields beyond Karpathy's: `domain` and `scene` (the ground truth the captions
+// were written from; loaders ignore it).
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodePng, readImage } from '../images.ts';
+import type { RGBImage } from '../../encoders/types.ts';
+import { DbridgeError } from '../../util/errors.ts';
+import { ensureDir, readJson, writeFileAtomic, writeJsonAtomic } from '../../util/fs.ts';
+import { Progress } from '../../util/progress.ts';
+import { Rng } from '../../util/rng.ts';
+import { writeCaptions } from './captions.ts';
+import { DOMAINS, type DomainName, PRETRAIN_DOMAIN_MIX } from './domains.ts';
+import { renderScene } from './render.ts';
+import { type WorldScale, type WorldSizes, worldSizes } from './scales.ts';
+import { type Scene, pickWeighted, sampleScene } from './scene.ts';
+import { CAPTION_SPLITS, PRETRAIN_SPLIT, WORLD_FILES, imageStreamLabel } from './splits.ts';
+
+export const WORLD_VERSION = 1;
+
+export interface GenerateWorldOptions {
+  scale?: WorldScale | string;   // default 'mini'
+  seed?: number;                 // default 0
+  domain?: DomainName | string;  // default 'a'
+  outDir: string;
+  /** Override the scale's sizes (e.g. fewer images for a quick look). */
+  sizes?: Partial<WorldSizes>;
+  /** Regenerate even when outDir already holds this world. Default false. */
+  force?: boolean;
+  quiet?: boolean;
+}
+
+export interface WorldMeta {
+  version: number;
+  dataset: 'world';
+  scale: string;
+  seed: number;
+  domain: DomainName;
+  sizes: WorldSizes;
+  counts: Record<string, { images: number; captions: number }>;
+  files: typeof WORLD_FILES;
+  seconds: number;
+  created: string;
+}
+
+/** One image entry of the world's Karpathy JSON. */
+export interface WorldImageEntry {
+  filepath: string;
+  filename: string;
+  imgid: number;
+  split: string;
+  domain: DomainName;
+  sentids: number[];
+  sentences: { raw: string; tokens: string[]; imgid: number; sentid: number }[];
+  scene: Scene;
+}
+
+/** Karpathy's `tokens`: lower-cased words without punctuation. */
+export function karpathyTokens(raw: string): string[] {
+  return raw.toLowerCase().replace(/[^a-z0-9' ]+/g, ' ').split(/\s+/).filter((t) => t.length > 0);
+}
+
+function roundScene(s: Scene): Scene {
+  const r = (v: number) => Math.round(v * 1e4) / 1e4;
+  return { ...s, objects: s.objects.map((o) => ({ ...o, x: r(o.x), y: r(o.y), r: r(o.r), rot: r(o.rot) })) };
+}
+
+function sameConfig(meta: WorldMeta, scale: string, seed: number, domain: string, sizes: WorldSizes): boolean {
+  return meta.version === WORLD_VERSION && meta.scale === scale && meta.seed === seed && meta.domain === domain &&
+    JSON.stringify(meta.sizes) === JSON.stringify(sizes);
+}
+
+/**
+ * Generates (or reuses) a world in `outDir`. Returns its metadata.
+ */
+export function generateWorld(opts: GenerateWorldOptions): WorldMeta {
+  const t0 = Date.now();
+  const scale = opts.scale ?? 'mini';
+  const seed = opts.seed ?? 0;
+  const domain = (opts.domain ?? 'a') as DomainName;
+  if (!Number.isInteger(seed)) throw new DbridgeError(`world seed must be an integer, got ${seed}`);
+  if (!(DOMAINS as readonly string[]).includes(domain)) throw new DbridgeError(`unknown world domain '${domain}' (choose from ${DOMAINS.join(', ')})`);
+  const sizes = worldSizes(scale, opts.sizes);
+  const metaPath = join(opts.outDir, WORLD_FILES.meta);
+  if (!opts.force && existsSync(metaPath)) {
+    const meta = readJson<WorldMeta>(metaPath, 'world metadata');
+    if (sameConfig(meta, scale, seed, domain, sizes)) return meta;
+  }
+  // a different (or incomplete) world: start clean so no stale image survives
+  rmSync(metaPath, { force: true });
+  rmSync(join(opts.outDir, WORLD_FILES.images), { recursive: true, force: true });
+  ensureDir(opts.outDir);
+
+  const total = sizes.pretrain + sizes.train + sizes.val + sizes.test;
+  const progress = opts.quiet ? null : new Progress({ total, label: 'world', unit: 'images' });
+  let done = 0;
+  const root = new Rng(seed);
+
+  const makeSplit = (split: string, n: number, firstId: number, sentStart: number): WorldImageEntry[] => {
+    const dir = join(WORLD_FILES.images, split);
+    ensureDir(join(opts.outDir, dir));
+    const out: WorldImageEntry[] = [];
+    let sentid = sentStart;
+    for (let i = 0; i < n; i++) {
+      const rng = root.fork(imageStreamLabel(split, domain, i));
+      const d: DomainName = split === PRETRAIN_SPLIT ? pickWeighted(rng, PRETRAIN_DOMAIN_MIX) : domain;
+      const scene = sampleScene(rng, d);
+      const captions = writeCaptions(scene, rng);
+      const img = renderScene(scene, sizes.imageSize);
+      const imgid = firstId + i;
+      const filename = `world_${split === PRETRAIN_SPLIT ? 'pre' : domain}_${split}_${String(i).padStart(6, '0')}.png`;
+      writeFileAtomic(join(opts.outDir, dir, filename), encodePng(img));
+      const sentences = captions.map((raw) => ({ raw, tokens: karpathyTokens(raw), imgid, sentid: sentid++ }));
+      out.push({ filepath: dir, filename, imgid, split, domain: d, sentids: sentences.map((s) => s.sentid), sentences, scene: roundScene(scene) });
+      progress?.update(++done);
+    }
+    return out;
+  };
+
+  const pretrain = makeSplit(PRETRAIN_SPLIT, sizes.pretrain, 0, 0);
+  writeJsonAtomic(join(opts.outDir, WORLD_FILES.pretrain), { dataset: 'world', images: pretrain });
+  const images: WorldImageEntry[] = [];
+  let sent = 0;
+  for (const split of CAPTION_SPLITS) {
+    const part = makeSplit(split, sizes[split], images.length, sent);
+    sent += part.length * 5;
+    images.push(...part);
+  }
+  writeJsonAtomic(join(opts.outDir, WORLD_FILES.dataset), { dataset: 'world', domain, images });
+  progress?.finish();
+  const counts: WorldMeta['counts'] = { pretrain: { images: pretrain.length, captions: pretrain.length * 5 } };
+  for (const split of CAPTION_SPLITS) counts[split] = { images: sizes[split], captions: sizes[split] * 5 };
+  const meta: WorldMeta = {
+    version: WORLD_VERSION, dataset: 'world', scale, seed, domain, sizes, counts, files: WORLD_FILES,
+    seconds: (Date.now() - t0) / 1000, created: new Date().toISOString(),
+  };
+  writeJsonAtomic(metaPath, meta);
+  return meta;
+}
+
+/** Reads world.json of a generated world (an error naming the folder when it is missing). */
+export function readWorldMeta(worldDir: string): WorldMeta {
+  const p = join(worldDir, WORLD_FILES.meta);
+  if (!existsSync(p)) throw new DbridgeError(`${worldDir} is not a generated world (no ${WORLD_FILES.meta}; run dbridge world --out ${worldDir})`);
+  return readJson<WorldMeta>(p, 'world metadata');
+}
+
+/** The entries of pretrain_world.json or dataset_world.json (with their scenes). */
+export function readWorldEntries(worldDir: string, which: 'pretrain' | 'dataset'): WorldImageEntry[] {
+  const p = join(worldDir, WORLD_FILES[which]);
+  if (!existsSync(p)) throw new DbridgeError(`world file not found: ${p}`);
+  let json: { images?: WorldImageEntry[] };
+  try {
+    json = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new DbridgeError(`${p} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(json.images)) throw new DbridgeError(`${p} has no "images" array`);
+  return json.images;
+}
+
+/** Reads the PNGs of `entries` (relative to worldDir). */
+export async function readWorldImages(worldDir: string, entries: { filepath?: string; filename: string }[]): Promise<RGBImage[]> {
+  const out: RGBImage[] = [];
+  for (const e of entries) out.push(await readImage(join(worldDir, e.filepath ?? '', e.filename)));
+  return out;
+}
