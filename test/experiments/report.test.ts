@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { StageCache } from '../../lib/experiments/cache.ts';
+import { paperRow, paperCosine } from '../../lib/experiments/reported.ts';
+import { TABLE2, TABLE3, TABLE4, TABLE5 } from '../../lib/experiments/tables.ts';
+import { writeResultTable, tableToCsv, type ResultTable } from '../../lib/experiments/report.ts';
+import { provenance } from '../../lib/util/provenance.ts';
+import { tmpDir } from '../helpers.ts';
+
+test('stage cache runs once, reuses, and re-runs when config or an input changes', async () => {
+  const cache = new StageCache(tmpDir(), () => {});
+  let runs = 0;
+  const fn = async () => { runs++; return { v: runs }; };
+  const a = await cache.run('s', { x: 1 }, [], fn);
+  const b = await cache.run('s', { x: 1 }, [], fn);
+  assert.equal(runs, 1);
+  assert.equal(b.cached, true);
+  assert.deepEqual(b.output, { v: 1 });
+  const c = await cache.run('s', { x: 2 }, [], fn);
+  assert.equal(runs, 2);
+  assert.notEqual(c.key, a.key);
+  const d1 = await cache.run('t', {}, [a], fn);
+  const d2 = await cache.run('t', {}, [c], fn);
+  assert.notEqual(d1.key, d2.key);
+  // an interrupted stage (no done.json) runs again
+  cache.invalidate(a);
+  await cache.run('s', { x: 1 }, [], fn);
+  assert.equal(runs, 5);
+});
+
+test("every declared row that names a paper row finds the paper's numbers", () => {
+  for (const t of [TABLE2, TABLE4, TABLE5]) {
+    for (const r of t.runs) {
+      if (!r.paper) continue;
+      const p = paperRow(t.reported.coco, r.paper);
+      assert.ok(p, `${t.id} ${r.row} -> ${r.paper}`);
+    }
+  }
+  assert.equal(paperRow('table2a_mscoco', 'DiffusionBridge')?.CIDEr, 96.4);
+  assert.equal(paperRow('table2a_mscoco', 'table4_ablation_mscoco.plain_embed')?.CIDEr, 25.2);
+  assert.equal(paperRow('table5_M_sweep_mscoco', '600')?.Bleu_1, 70.2);
+  assert.equal(paperRow('table3_cross_domain', 'DiffusionBridge', 'flickr30k_to_coco')?.CIDEr, 47.1);
+  assert.equal(paperRow('table3_cross_domain', 'C3', 'coco_to_flickr30k'), null);
+  assert.equal(paperCosine('d_text_vs_bridged_image')?.embedding, 0.606);
+  assert.ok(TABLE3.crossDomain);
+});
+
+test('result files: json, csv and markdown with ours beside the paper', () => {
+  const dir = tmpDir();
+  const t: ResultTable = {
+    table: 'table4', title: 'T4', dataset: 'world', scale: 'smoke', variant: 'official', seed: 0, backend: 'wasm',
+    provenance: provenance('wasm'), columns: ['Bleu_1', 'SPICE'], rows: [
+      { id: 'plain', label: 'Plain, "x"', ours: { Bleu_1: 12.345, SPICE: null }, paper: { Bleu_1: 44.4, SPICE: 9.2 } },
+    ], notes: ['SPICE unavailable'], config: { a: 1 },
+  };
+  writeResultTable(dir, t);
+  const j = JSON.parse(readFileSync(join(dir, 'table4.json'), 'utf8'));
+  assert.equal(j.rows[0].id, 'plain');
+  assert.equal(j.provenance.package, 'dbridge');
+  assert.match(readFileSync(join(dir, 'table4.md'), 'utf8'), /12\.3 \(44\.4\) \| – \(9\.2\)/);
+  assert.equal(tableToCsv(t).split('\n')[1], 'plain,"Plain, ""x""",12.345,,44.4,9.2');
+  assert.ok(existsSync(join(dir, 'table4.csv')));
+});
