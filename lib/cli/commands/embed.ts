@@ -1,0 +1,197 @@
+// `dbridge embed`: embed a dataset with an encoder into the layout of lib/embeddings/layout.ts.
+//   CLIP on MSCOCO / Flickr30K:  --model DIR_OR_ID --dataset coco|flickr30k --karpathy FILE --images DIR --out DIR
+//   the world's encoder:         --encoder DIR --world DIR --out DIR
+//   CLAP on AudioCaps / Clotho:  --model DIR_OR_ID --dataset audiocaps|clotho --captions split=CSV,... --audio DIR --out DIR
+// Batched, with a progress bar, in resumable shards (lib/embed/embed.ts): rerun the same command after
+// an interruption and it continues where it stopped. Ctrl-C stops after the current batch.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandSpec, ParsedArgs } from '../args.ts';
+import { initBackend } from '../../backend.ts';
+import { DbridgeError } from '../../util/errors.ts';
+import { loadKarpathy } from '../../data/karpathy.ts';
+import { loadAudioCaptions } from '../../data/audiocaps.ts';
+import type { Encoder } from '../../encoders/types.ts';
+import { embedDataset, type EmbedOptions, type EmbedSplit, type EmbedItem, type Media } from '../../embed/embed.ts';
+import {
+  audioEmbedSplits, audioFolderLoader, findKarpathyJson, imageFolderLoader, karpathyEmbedSplits, missingMedia,
+} from '../../embed/sources.ts';
+import { provenance } from '../../util/provenance.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const IMAGE_SETS = ['coco', 'flickr30k'];
+const AUDIO_SETS = ['audiocaps', 'clotho'];
+
+/** Parses --captions 'train=a.csv,val=b.csv' into split/file pairs. */
+function captionFiles(list: string[]): { split: string; file: string }[] {
+  return list.map((entry) => {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new DbridgeError(`--captions: expected SPLIT=FILE entries (e.g. train=data/audiocaps/train.csv), got '${entry}'`);
+    return { split: entry.slice(0, eq), file: entry.slice(eq + 1) };
+  });
+}
+
+async function loadWorld(encoderDir: string): Promise<Encoder> {
+  const path = join(here, '..', '..', 'encoders', 'world.ts');
+  if (!existsSync(path)) {
+    throw new DbridgeError('--encoder needs the world encoder (lib/encoders/world.ts), which this version does not have yet; use --model for CLIP');
+  }
+  const mod = (await import(path)) as { loadWorldEncoder?: (dir: string) => Promise<Encoder> };
+  if (typeof mod.loadWorldEncoder !== 'function') throw new DbridgeError('lib/encoders/world.ts does not export loadWorldEncoder(dir)');
+  return mod.loadWorldEncoder(encoderDir);
+}
+
+export interface EmbedPlan {
+  dataset: string;
+  modality: 'image' | 'audio';
+  splits: EmbedSplit[];
+  mediaDir: string;
+  loadMedia: (item: EmbedItem) => Promise<Media>;
+  encoder: () => Promise<Encoder>;
+  extraMeta: Record<string, unknown>;
+}
+
+/** Works out what to embed from the options, checking everything that can be checked before loading models. */
+export function planEmbed(args: ParsedArgs): EmbedPlan {
+  const only = args.splits as string[] | undefined;
+  const hf = {
+    device: args.device as string | undefined,
+    dtype: args.dtype as string | undefined,
+    allowDownload: args.allowDownload ? true : undefined,
+  };
+  if (args.encoder !== undefined || args.world !== undefined) {
+    if (args.model !== undefined) throw new DbridgeError('embed: give either --model (CLIP/CLAP) or --encoder with --world (the world encoder), not both');
+    if (args.encoder === undefined) throw new DbridgeError('embed: --world needs --encoder DIR (the trained world encoder)');
+    if (args.world === undefined) throw new DbridgeError('embed: --encoder needs --world DIR (the generated world)');
+    const worldDir = args.world as string;
+    const file = (args.karpathy as string | undefined) ?? findKarpathyJson(worldDir);
+    const ds = loadKarpathy(file, { dataset: args.dataset as string | undefined, mergeRestval: true });
+    const mediaDir = (args.images as string | undefined) ?? worldDir;
+    const splits = karpathyEmbedSplits(ds, only);
+    return {
+      dataset: ds.dataset === 'unknown' ? 'world' : ds.dataset, modality: 'image', splits, mediaDir,
+      loadMedia: imageFolderLoader(mediaDir),
+      encoder: () => loadWorld(args.encoder as string),
+      extraMeta: { encoder_path: resolve(args.encoder as string), karpathy: resolve(file), media_dir: resolve(mediaDir) },
+    };
+  }
+  if (args.model === undefined) throw new DbridgeError('embed: give --model DIR_OR_ID (CLIP/CLAP) or --encoder DIR --world DIR; see dbridge embed --help');
+  const dataset = args.dataset as string | undefined;
+  if (!dataset) throw new DbridgeError(`embed: --model needs --dataset (${[...IMAGE_SETS, ...AUDIO_SETS].join(' | ')})`);
+  const model = args.model as string;
+  if (IMAGE_SETS.includes(dataset)) {
+    if (!args.karpathy) throw new DbridgeError(`embed: --dataset ${dataset} needs --karpathy FILE (dataset_${dataset}.json)`);
+    if (!args.images) throw new DbridgeError(`embed: --dataset ${dataset} needs --images DIR (the image folder)`);
+    const ds = loadKarpathy(args.karpathy as string, { dataset, mergeRestval: true });
+    const splits = karpathyEmbedSplits(ds, only);
+    const mediaDir = args.images as string;
+    return {
+      dataset, modality: 'image', splits, mediaDir, loadMedia: imageFolderLoader(mediaDir),
+      encoder: async () => (await import('../../encoders/clip.ts')).loadClipEncoder(model, hf),
+      extraMeta: { model, karpathy: resolve(args.karpathy as string), media_dir: resolve(mediaDir), onnx_device: hf.device ?? 'cpu', onnx_dtype: hf.dtype ?? 'fp32' },
+    };
+  }
+  if (AUDIO_SETS.includes(dataset)) {
+    const list = args.captions as string[] | undefined;
+    if (!list?.length) throw new DbridgeError(`embed: --dataset ${dataset} needs --captions SPLIT=CSV,... (e.g. train=train.csv,val=val.csv,test=test.csv)`);
+    if (!args.audio) throw new DbridgeError(`embed: --dataset ${dataset} needs --audio DIR (the WAV folder)`);
+    const sets = captionFiles(list).map(({ split, file }) => ({
+      split, set: loadAudioCaptions(file, { format: dataset as 'audiocaps' | 'clotho', fileTemplate: args.fileTemplate as string | undefined }),
+    }));
+    let splits = audioEmbedSplits(sets);
+    if (only) splits = splits.filter((s) => only.includes(s.name));
+    const mediaDir = args.audio as string;
+    return {
+      dataset, modality: 'audio', splits, mediaDir, loadMedia: audioFolderLoader(mediaDir),
+      encoder: async () => (await import('../../encoders/clap.ts')).loadClapEncoder(model, hf),
+      extraMeta: { model, captions: list, media_dir: resolve(mediaDir), onnx_device: hf.device ?? 'cpu', onnx_dtype: hf.dtype ?? 'fp32' },
+    };
+  }
+  throw new DbridgeError(`embed: --dataset '${dataset}' is not one of ${[...IMAGE_SETS, ...AUDIO_SETS].join(', ')} (the world uses --encoder/--world)`);
+}
+
+const spec: CommandSpec = {
+  name: 'embed',
+  summary: 'embed a dataset with an encoder (world encoder, CLIP or CLAP) into .npy files',
+  usage: '(--model DIR_OR_ID --dataset coco|flickr30k --karpathy FILE --images DIR | --encoder DIR --world DIR) --out DIR',
+  description: [
+    'Writes per split text.npy (one row per caption, file order), image.npy (one row per image/clip), index.json,',
+    'plus text_mean.npy / image_mean.npy (mean of L2-normalised train rows) and meta.json. Raw encoder outputs.',
+    'Work is saved in shards under OUT/.partial; rerunning the same command after an interruption resumes it.',
+    'Audio: --model CLAP_DIR --dataset audiocaps|clotho --captions train=CSV,val=CSV,test=CSV --audio DIR.',
+  ].join('\n'),
+  options: [
+    { name: 'out', type: 'string', required: true, help: 'output folder' },
+    { name: 'model', type: 'string', help: 'CLIP (or CLAP) model: a transformers.js folder or a hub id (hub ids need --allow-download)' },
+    { name: 'dataset', type: 'string', help: 'coco | flickr30k | audiocaps | clotho (with --model); optional check for --world' },
+    { name: 'karpathy', type: 'string', help: 'Karpathy split JSON (dataset_coco.json / dataset_flickr30k.json; for --world: default the folder\'s JSON)' },
+    { name: 'images', type: 'string', help: 'image folder the Karpathy file paths are relative to (--world: default the world folder)' },
+    { name: 'encoder', type: 'string', help: 'trained world encoder folder (dbridge train-encoder --out)' },
+    { name: 'world', type: 'string', help: 'generated world folder (dbridge world --out)' },
+    { name: 'captions', type: 'list', help: 'audio caption CSVs per split: train=FILE,val=FILE,test=FILE' },
+    { name: 'audio', type: 'string', help: 'folder of WAV clips for --captions' },
+    { name: 'file-template', type: 'string', help: "AudioCaps clip file name pattern ({youtube_id}, {start_time}, {audiocap_id}; default '{youtube_id}.wav')" },
+    { name: 'splits', type: 'list', help: 'embed only these splits (default: all in the file; restval is merged into train)' },
+    { name: 'batch-size', type: 'int', default: 64, help: 'images/clips per encoder call' },
+    { name: 'text-batch-size', type: 'int', default: 256, help: 'captions per encoder call' },
+    { name: 'shard-size', type: 'int', default: 1024, help: 'items per resumable shard (changing it restarts a partial run)' },
+    { name: 'device', type: 'string', help: 'ONNX Runtime device for CLIP/CLAP: cpu (default) | cuda | webgpu | dml' },
+    { name: 'dtype', type: 'string', help: 'ONNX weight variant: fp32 (default) | fp16 | q8 | ...' },
+    { name: 'allow-download', type: 'boolean', default: false, help: 'allow downloading a hub id given to --model (also env DBRIDGE_ALLOW_DOWNLOAD=1)' },
+    { name: 'keep-shards', type: 'boolean', default: false, help: 'keep OUT/.partial after finishing' },
+    { name: 'skip-missing-check', type: 'boolean', default: false, help: 'do not check that every media file exists before starting' },
+  ],
+  async run(args) {
+    const backend = await initBackend(args.backend as string | undefined);
+    const plan = planEmbed(args);
+    if (!args.skipMissingCheck) {
+      const { missing, count } = missingMedia(plan.mediaDir, plan.splits);
+      if (count > 0) {
+        throw new DbridgeError(`${count} media file(s) missing under ${plan.mediaDir}, e.g. ${missing.join(', ')} (check --images/--audio; see dbridge check-data)`);
+      }
+    }
+    const encoder = await plan.encoder();
+    const controller = new AbortController();
+    const onSig = () => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\ndbridge embed: stopping after the current batch (Ctrl-C again to quit now)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSig);
+    process.on('SIGTERM', onSig);
+    const opts: EmbedOptions = {
+      outDir: args.out as string,
+      encoder,
+      dataset: plan.dataset,
+      modality: plan.modality,
+      splits: plan.splits,
+      loadMedia: plan.loadMedia,
+      batchSize: args.batchSize as number,
+      textBatchSize: args.textBatchSize as number,
+      shardSize: args.shardSize as number,
+      keepShards: Boolean(args.keepShards),
+      signal: controller.signal,
+      progress: !args.quiet,
+      extraMeta: { ...plan.extraMeta, provenance: provenance(backend) },
+    };
+    try {
+      const summary = await embedDataset(opts);
+      if (summary.alreadyComplete) {
+        console.log(`${opts.outDir}: already complete (same encoder, dataset and items); nothing to do`);
+      } else {
+        for (const [name, s] of Object.entries(summary.splits)) {
+          console.log(`${name}: ${s.items} ${plan.modality === 'image' ? 'images' : 'clips'}, ${s.captions} captions` +
+            (s.shardsReused ? ` (${s.shardsReused} shard(s) reused from an earlier run)` : ''));
+        }
+        console.log(`wrote ${opts.outDir} (dim ${summary.dim}, encoder ${encoder.id})`);
+      }
+    } finally {
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+      encoder.dispose?.();
+    }
+  },
+};
+
+export default spec;
