@@ -99,9 +99,15 @@ export function planEmbed(args: ParsedArgs): EmbedPlan {
     const sets = captionFiles(list).map(({ split, file }) => ({
       split, set: loadAudioCaptions(file, { format: dataset as 'audiocaps' | 'clotho', fileTemplate: args.fileTemplate as string | undefined }),
     }));
+    const mediaDir = args.audio as string;
+    // Clotho ships its audio per subset (audio/development/, audio/validation/, audio/evaluation/): when the
+    // CSV is clotho_captions_<subset>.csv and <audio>/<subset>/ exists, clip paths get that prefix.
+    for (const { set } of sets) {
+      const subset = /clotho_captions_(\w+)\.csv$/.exec(set.file)?.[1];
+      if (dataset === 'clotho' && subset && existsSync(join(mediaDir, subset))) for (const c of set.clips) c.file = join(subset, c.file);
+    }
     let splits = audioEmbedSplits(sets);
     if (only) splits = splits.filter((s) => only.includes(s.name));
-    const mediaDir = args.audio as string;
     return {
       dataset, modality: 'audio', splits, mediaDir, loadMedia: audioFolderLoader(mediaDir),
       encoder: async () => (await import('../../encoders/clap.ts')).loadClapEncoder(model, hf),
