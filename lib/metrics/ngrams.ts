@@ -1,0 +1,166 @@
+// N-gram counting shared by BLEU and CIDEr-D. Words are interned to integers and every n-gram
+// (n = 1..4) to an integer id (an n-gram is the pair (id of its first n-1 words, last word)), so the scorers work on typed arrays instead of tuple-keyed dicts.
+// The distinct n-grams of a caption are listed in the order a Python dict filled by pycocoevalcap's
+// precook() would hold them (order 1 first, each order by first position), so float sums run in
+// the same order as pycocoevalcap's loops.
+import { pySplit } from './numeric.ts';
+
+/** murmur3's fmix32 of a pair: every input bit reaches every output bit. */
+function hash(x: number, y: number): number {
+  let h = Math.imul(x, 0x9e3779b1) ^ y;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h; // int32 (kept small-integer for speed; callers mask it)
+}
+
+/** Open-addressing hash map from an (int32, int32) pair to a dense id 0, 1, 2, ... */
+class PairIds {
+  private a = new Int32Array(1 << 16);
+  private b = new Int32Array(1 << 16);
+  private v = new Int32Array(1 << 16).fill(-1);
+  private mask = (1 << 16) - 1;
+  size = 0;
+
+  get(x: number, y: number): number {
+    let h = hash(x, y) & this.mask;
+    for (;;) {
+      const id = this.v[h];
+      if (id === -1) break;
+      if (this.a[h] === x && this.b[h] === y) return id;
+      h = (h + 1) & this.mask;
+    }
+    const id = this.size++;
+    this.a[h] = x;
+    this.b[h] = y;
+    this.v[h] = id;
+    if (this.size * 2 > this.mask) this.grow();
+    return id;
+  }
+
+  private grow(): void {
+    const { a, b, v } = this;
+    const cap = (this.mask + 1) * 2;
+    this.a = new Int32Array(cap);
+    this.b = new Int32Array(cap);
+    this.v = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] === -1) continue;
+      let h = hash(a[i], b[i]) & this.mask;
+      while (this.v[h] !== -1) h = (h + 1) & this.mask;
+      this.a[h] = a[i];
+      this.b[h] = b[i];
+      this.v[h] = v[i];
+    }
+  }
+}
+
+/**
+ * Distinct n-grams of one caption with their counts, stored in the index's pool:
+ * index.ids[e], index.counts[e] for e in bounds[k]..bounds[k+1] are the n-grams of order k+1.
+ */
+export interface NgramCounts {
+  bounds: number[]; // length maxN + 1, absolute offsets into the pool
+  length: number;   // number of words (Python split())
+}
+
+export class NgramIndex {
+  private readonly words = new Map<string, number>();
+  private readonly keys = new PairIds();
+  private slot = new Int32Array(1024);
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  private wordId(w: string): number {
+    let id = this.words.get(w);
+    if (id === undefined) {
+      id = this.words.size;
+      this.words.set(w, id);
+    }
+    return id;
+  }
+
+  /** Pooled n-gram ids and counts of every caption counted so far (see NgramCounts). */
+  ids = new Int32Array(1 << 16);
+  counts = new Int32Array(1 << 16);
+  private used = 0;
+  private cur = new Int32Array(256);
+  private wids = new Int32Array(256);
+
+  /** Counts the n-grams (1..maxN) of a caption split as Python's str.split() splits it. */
+  count(caption: string, maxN = 4): NgramCounts {
+    const toks = pySplit(caption);
+    const L = toks.length;
+    if (this.cur.length < L) {
+      this.cur = new Int32Array(2 * L);
+      this.wids = new Int32Array(2 * L);
+    }
+    if (this.used + L * maxN > this.ids.length) {
+      const cap = Math.max(2 * this.ids.length, this.used + L * maxN);
+      const ids = new Int32Array(cap);
+      ids.set(this.ids.subarray(0, this.used));
+      const counts = new Int32Array(cap);
+      counts.set(this.counts.subarray(0, this.used));
+      this.ids = ids;
+      this.counts = counts;
+    }
+    const { cur, wids, ids, counts } = this;
+    const first = this.used;
+    let len = first;
+    for (let i = 0; i < L; i++) wids[i] = this.wordId(toks[i]);
+    const bounds: number[] = [];
+    for (let k = 1; k <= maxN; k++) {
+      bounds.push(len);
+      const m = L - k + 1;
+      // cur[i] = id of the n-gram of order k starting at i, built from the order k-1 one
+      for (let i = 0; i < m; i++) cur[i] = this.keys.get(k === 1 ? -1 : cur[i], wids[i + k - 1]);
+      for (let i = 0; i < m; i++) {
+        const g = cur[i];
+        if (g >= this.slot.length) {
+          const grown = new Int32Array(Math.max(g + 1, this.slot.length * 2));
+          grown.set(this.slot);
+          this.slot = grown;
+        }
+        const s = this.slot[g];
+        if (s === 0) {
+          ids[len] = g;
+          counts[len] = 1;
+          len++;
+          this.slot[g] = len - first;
+        } else {
+          counts[first + s - 1]++;
+        }
+      }
+    }
+    bounds.push(len);
+    for (let e = first; e < len; e++) this.slot[ids[e]] = 0;
+    this.used = len;
+    return { bounds, length: L };
+  }
+
+  /** Number of pooled entries (n-gram occurrences counted once per caption). */
+  get pooled(): number {
+    return this.used;
+  }
+}
+
+/** N-gram counts of every candidate and reference, computed once for BLEU and CIDEr. */
+export interface PreparedCorpus {
+  index: NgramIndex;
+  cands: NgramCounts[];
+  refs: NgramCounts[][];
+}
+
+export function prepareCorpus(refs: string[][], cands: string[], maxN = 4): PreparedCorpus {
+  const index = new NgramIndex();
+  return {
+    index,
+    cands: cands.map((c) => index.count(c, maxN)),
+    refs: refs.map((rs) => rs.map((r) => index.count(r, maxN))),
+  };
+}
