@@ -62,11 +62,13 @@ export function missingMedia(dir: string, splits: EmbedSplit[], limit = 5): { mi
 }
 
 /**
- * The Karpathy-format JSON of a world folder: the only *.json file there with an "images" array
- * (meta files are skipped). Several candidates is an error asking for --karpathy.
+ * The Karpathy-format JSON of a world folder: `dataset_world.json` (what `dbridge world` writes; its
+ * `pretrain_world.json` holds only the encoder's pre-training split), else the only *.json file there
+ * with an "images" array. Several candidates is an error asking for --karpathy.
  */
 export function findKarpathyJson(dir: string): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DbridgeError(`world folder not found: ${dir}`);
+  if (existsSync(join(dir, 'dataset_world.json'))) return join(dir, 'dataset_world.json');
   const candidates = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .filter((f) => {

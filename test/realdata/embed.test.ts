@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, tmpDir, maxAbsDiff } from '../helpers.ts';
 import { embedDataset, EmbedInterrupted, type EmbedOptions } from '../../lib/embed/embed.ts';
-import { karpathyEmbedSplits, imageFolderLoader } from '../../lib/embed/sources.ts';
+import { karpathyEmbedSplits, imageFolderLoader, findKarpathyJson } from '../../lib/embed/sources.ts';
 import { loadKarpathy } from '../../lib/data/karpathy.ts';
 import { fakeEncoder, D } from './fake-encoder.ts';
 import { readNpy } from '../../lib/io/npy.ts';
@@ -178,4 +178,7 @@ test('dbridge embed with the tiny CLIP on the handmade Flickr30K file; world and
   }
   writeFileSync(join(world, 'other.json'), JSON.stringify({ images: [] }));
   await assert.rejects(main(args(['--encoder', tmpDir(), '--world', world])), /several Karpathy-format JSON files/);
+  // what `dbridge world` writes: dataset_world.json is the captioning file, pretrain_world.json is not
+  writeFileSync(join(world, 'dataset_world.json'), '{}');
+  assert.equal(findKarpathyJson(world), join(world, 'dataset_world.json'));
 });
