@@ -1,0 +1,81 @@
+// Host-array helpers for runners and experiments: whole embedding matrices in, bridged or
+// augmented unit-norm embeddings out, processed in batches (one tensor batch alive at a time).
+// Preprocessing (SPEC 1.1) happens here unless the input is already preprocessed.
+import { tf } from '../tf.ts';
+import { DbridgeError, checkFinite } from '../util/errors.ts';
+import { Progress } from '../util/progress.ts';
+import { preprocessRows } from '../embeddings/preprocess.ts';
+import type { DiffusionCore } from './core.ts';
+import { augment, bridge } from './sampling.ts';
+
+export interface BridgeEmbeddingsOptions {
+  /** Start step M (MSCOCO 600, Flickr30K 400). */
+  M: number;
+  /** DDIM steps (official 5). */
+  steps: number;
+  /** Rows per tensor batch (default 256). */
+  batchSize?: number;
+  eta?: number;
+  seed?: number;
+  /** Show a progress bar (default false). */
+  progress?: boolean;
+}
+
+export interface AugmentEmbeddingsOptions extends Omit<BridgeEmbeddingsOptions, 'M'> {
+  /** Forward-noising step A (official 400). */
+  A: number;
+  /** Seed of the forward noise; row i always gets the same noise whatever the batch size. */
+  seed: number;
+  /** Timestep of ᾱ for the forward noise (default A: the official off-by-one). */
+  noiseStep?: number;
+}
+
+function checkShape(core: DiffusionCore, raw: Float32Array, n: number, d: number, mean: Float32Array | null): void {
+  const L = core.denoiser.config.length;
+  if (d !== L) throw new DbridgeError(`embeddings have dimension ${d}, the diffusion model works on dimension ${L}`);
+  if (raw.length !== n * d) throw new DbridgeError(`embedding matrix has ${raw.length} values, ${n} x ${d} needs ${n * d}`);
+  if (mean && mean.length !== d) throw new DbridgeError(`the mean has ${mean.length} values, the embeddings have dimension ${d}`);
+  checkFinite(raw, 'embeddings');
+}
+
+async function batched(n: number, d: number, batchSize: number, label: string, showProgress: boolean,
+  run: (start: number, rows: number) => tf.Tensor2D): Promise<Float32Array> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new DbridgeError(`batch size must be a positive integer, got ${batchSize}`);
+  const out = new Float32Array(n * d);
+  const progress = showProgress ? new Progress({ total: n, label, unit: 'emb' }) : null;
+  for (let s = 0; s < n; s += batchSize) {
+    const rows = Math.min(batchSize, n - s);
+    const y = run(s, rows);
+    out.set(await y.data() as Float32Array, s * d);
+    y.dispose();
+    progress?.update(s + rows);
+  }
+  progress?.finish();
+  return out;
+}
+
+/**
+ * Bridges raw embeddings of a non-text modality: preprocess with that modality's `mean` (pass
+ * null when `raw` is already preprocessed), DDIM from M, L2-normalise. Returns n×d unit vectors.
+ */
+export async function bridgeEmbeddings(core: DiffusionCore, raw: Float32Array, n: number, d: number, mean: Float32Array | null,
+  opts: BridgeEmbeddingsOptions): Promise<Float32Array> {
+  checkShape(core, raw, n, d, mean);
+  const x = mean ? preprocessRows(raw, n, d, mean, core.radius) : raw;
+  return batched(n, d, opts.batchSize ?? 256, 'bridge', opts.progress ?? false, (s, rows) => tf.tidy(() =>
+    bridge(core, tf.tensor2d(x.subarray(s * d, (s + rows) * d), [rows, d]), { M: opts.M, steps: opts.steps, eta: opts.eta, seed: opts.seed })));
+}
+
+/**
+ * Diffusion-augments raw text embeddings (SPEC 3): preprocess with the text `mean` (null when
+ * already preprocessed), forward-noise to A with seeded per-row noise, DDIM from A, L2-normalise.
+ */
+export async function augmentEmbeddings(core: DiffusionCore, raw: Float32Array, n: number, d: number, mean: Float32Array | null,
+  opts: AugmentEmbeddingsOptions): Promise<Float32Array> {
+  checkShape(core, raw, n, d, mean);
+  const x = mean ? preprocessRows(raw, n, d, mean, core.radius) : raw;
+  return batched(n, d, opts.batchSize ?? 256, 'augment', opts.progress ?? false, (s, rows) => tf.tidy(() =>
+    augment(core, tf.tensor2d(x.subarray(s * d, (s + rows) * d), [rows, d]), {
+      A: opts.A, steps: opts.steps, seed: opts.seed, rowOffset: s, noiseStep: opts.noiseStep, eta: opts.eta,
+    })));
+}

@@ -1,0 +1,206 @@
+// The trainer (official Trainer1D as train_norm.py runs it, without fp16): batches of
+// preprocessed text embeddings drawn epoch by epoch in a seeded shuffled order, t ~ U{0..T-1},
+// ε ~ N(0, I), the model's loss, Adam (betas 0.9/0.99) with global grad-norm clipping, an EMA
+// of the weights, atomic checkpoints every N steps (+ at the end) and exact resume: the batch,
+// timesteps and noise of step s depend only on (seed, s), so a resumed run draws what an
+// uninterrupted one would. Shows a Progress bar (loss, steps/s, ETA) and writes the loss curve
+// to loss_curve.json in the output folder.
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { tf } from '../tf.ts';
+import { Adam, lossAndGrads } from '../nn/optim.ts';
+import { checkpointExists, loadCheckpoint } from '../nn/checkpoint.ts';
+import { Progress } from '../util/progress.ts';
+import { Rng } from '../util/rng.ts';
+import { DbridgeError } from '../util/errors.ts';
+import { readJson, writeJsonAtomic, ensureDir } from '../util/fs.ts';
+import type { DiffusionModel, DiffusionCheckpointConfig, SaveExtras } from './model.ts';
+import { loadDenoiserWeights } from './denoisers/index.ts';
+import type { TrainConfig } from './configs.ts';
+import { PAPER_TRAIN } from './configs.ts';
+import { WeightEma } from './ema.ts';
+import { recoverPartialCheckpoint, writeCheckpointAtomically } from './checkpoint-files.ts';
+import { stableStringify } from '../util/hash.ts';
+
+export interface LossPoint {
+  /** Last step of the window (1-based count of optimiser steps). */
+  step: number;
+  /** Mean loss over the window. */
+  loss: number;
+  /** Mean gradient norm (before clipping) over the window. */
+  gradNorm: number;
+  /** Seconds since this run (not the resumed one) started. */
+  elapsed: number;
+}
+
+export interface TrainOptions extends Partial<TrainConfig> {
+  /** Seed of batches, timesteps and noise (default 0). */
+  seed?: number;
+  /** Folder for checkpoints and loss_curve.json (default: none, nothing is saved). */
+  outDir?: string;
+  /** Continue from the checkpoint in outDir (if there is one). */
+  resume?: boolean;
+  /** Extra config.json fields for the checkpoint (e.g. textMean). */
+  meta?: SaveExtras['meta'];
+  /** Called for each loss-curve point. */
+  onLog?: (p: LossPoint) => void;
+  /** Show a progress bar (default true; DBRIDGE_QUIET=1 silences it anyway). */
+  progress?: boolean;
+  /** Stop after this many seconds (a checkpoint is written when stopping early). */
+  maxSeconds?: number;
+}
+
+export interface TrainResult {
+  startStep: number;
+  endStep: number;
+  /** Loss curve of the whole run, including points before a resume. */
+  curve: LossPoint[];
+  /** Mean loss of the last window. */
+  finalLoss: number;
+  seconds: number;
+  stepsPerSecond: number;
+  config: TrainConfig;
+}
+
+interface TrainState { step: number; emaStep: number; emaInitted: boolean; seed: number; rows: number; }
+
+/** Row indices of the batch at step s (0-based): epoch-wise seeded permutations, consumed in order. */
+export class BatchSampler {
+  private perms = new Map<number, Int32Array>();
+  constructor(readonly n: number, readonly batchSize: number, readonly seed: number) {
+    if (n < 1) throw new DbridgeError('no training rows');
+  }
+  private perm(epoch: number): Int32Array {
+    let p = this.perms.get(epoch);
+    if (!p) {
+      const rng = new Rng(this.seed).fork(`epoch${epoch}`);
+      p = Int32Array.from({ length: this.n }, (_, i) => i);
+      for (let i = this.n - 1; i > 0; i--) { const j = rng.int(i + 1); const tmp = p[i]; p[i] = p[j]; p[j] = tmp; }
+      if (this.perms.size > 2) this.perms.delete(Math.min(...this.perms.keys()));
+      this.perms.set(epoch, p);
+    }
+    return p;
+  }
+  indices(step: number): Int32Array {
+    const out = new Int32Array(this.batchSize);
+    for (let i = 0; i < this.batchSize; i++) {
+      const g = step * this.batchSize + i;
+      out[i] = this.perm(Math.floor(g / this.n))[g % this.n];
+    }
+    return out;
+  }
+}
+
+function resolveConfig(opts: TrainOptions): TrainConfig {
+  const c: TrainConfig = { ...PAPER_TRAIN };
+  for (const k of Object.keys(PAPER_TRAIN) as (keyof TrainConfig)[]) if (opts[k] !== undefined) c[k] = opts[k] as number;
+  for (const [k, v] of Object.entries(c)) {
+    if (!Number.isFinite(v) || v < 0) throw new DbridgeError(`training option ${k} must be a non-negative number, got ${v}`);
+  }
+  for (const k of ['batchSize', 'emaEvery', 'checkpointEvery', 'logEvery'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new DbridgeError(`training option ${k} must be a positive integer, got ${c[k]}`);
+  }
+  if (!Number.isInteger(c.steps)) throw new DbridgeError(`training option steps must be an integer, got ${c.steps}`);
+  return c;
+}
+
+/**
+ * Trains `model` in place on preprocessed embeddings z0 (n rows of length L, radius C) and
+ * returns the loss curve. With `outDir`, checkpoints (weights + ema + optimizer + config + state)
+ * are written atomically every `checkpointEvery` steps and at the end.
+ */
+export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n: number, opts: TrainOptions = {}): Promise<TrainResult> {
+  const cfg = resolveConfig(opts);
+  const L = model.length;
+  if (z0.length !== n * L) throw new DbridgeError(`training data has ${z0.length} values, ${n} rows of length ${L} need ${n * L}`);
+  for (let i = 0; i < z0.length; i++) if (!Number.isFinite(z0[i])) throw new DbridgeError(`training data row ${Math.floor(i / L)} contains ${z0[i]}`);
+  const seed = opts.seed ?? 0;
+  const T = model.schedule.T;
+  const params = model.denoiser.params;
+  const opt = new Adam(params, { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, clipGradNorm: cfg.clipGradNorm > 0 ? cfg.clipGradNorm : undefined });
+  const ema = new WeightEma(params, { decay: cfg.emaDecay, every: cfg.emaEvery, afterStep: cfg.emaAfterStep });
+  const out = opts.outDir;
+  let start = 0;
+  let curve: LossPoint[] = [];
+  try {
+    if (out) {
+      ensureDir(out);
+      recoverPartialCheckpoint(out);
+      if (checkpointExists(out)) {
+        if (!opts.resume) throw new DbridgeError(`${out} already holds a checkpoint; pass --resume to continue it or choose another output folder`);
+        const ck = loadCheckpoint<DiffusionCheckpointConfig, TrainState>(out);
+        const { format: _f, version: _v, textMean: _m, train: _t, source: _s, ...saved } = ck.config;
+        if (stableStringify(saved) !== stableStringify(model.config)) {
+          throw new DbridgeError(`cannot resume: the checkpoint in ${out} was made with a different model config`);
+        }
+        if (ck.state.rows !== undefined && ck.state.rows !== n) throw new DbridgeError(`cannot resume: the checkpoint was trained on ${ck.state.rows} rows, the data now has ${n}`);
+        loadDenoiserWeights(model.denoiser, ck.weights, join(out, 'weights.safetensors'));
+        if (ck.optimizer) opt.loadState(ck.optimizer);
+        if (ck.ema) ema.load(ck.ema, { step: ck.state.emaStep ?? 0, initted: ck.state.emaInitted ?? false });
+        start = ck.state.step;
+        const cpath = join(out, 'loss_curve.json');
+        if (existsSync(cpath)) curve = readJson<{ points: LossPoint[] }>(cpath, 'loss curve').points.filter((p) => p.step <= start);
+      }
+    }
+    const sampler = new BatchSampler(n, cfg.batchSize, seed);
+    const B = cfg.batchSize;
+    const total = Math.max(0, cfg.steps - start);
+    const progress = opts.progress === false ? null : new Progress({ total, label: 'train-diffusion', unit: 'steps' });
+    const t0 = Date.now();
+    let winLoss = 0, winNorm = 0, winCount = 0, lastLoss = NaN;
+
+    const saveNow = (step: number) => {
+      if (!out) return;
+      writeCheckpointAtomically(out, (tmp) => model.save(tmp, {
+        ema: ema.toHost(),
+        optimizer: opt.stateToHost(),
+        state: { step, emaStep: ema.step, emaInitted: ema.initted, seed, rows: n },
+        meta: { ...(opts.meta ?? {}), train: { ...cfg, seed } },
+      }));
+      writeJsonAtomic(join(out, 'loss_curve.json'), { config: cfg, seed, points: curve });
+    };
+
+    let step = start;
+    for (; step < cfg.steps; step++) {
+      const idx = sampler.indices(step);
+      const rng = new Rng(seed).fork(`step${step}`);
+      const t = Array.from({ length: B }, () => rng.int(T));
+      const noiseData = rng.normals(B * L);
+      const batch = new Float32Array(B * L);
+      for (let i = 0; i < B; i++) batch.set(z0.subarray(idx[i] * L, (idx[i] + 1) * L), i * L);
+      const x0 = tf.tensor2d(batch, [B, L]);
+      const noise = tf.tensor2d(noiseData, [B, L]);
+      const { loss, grads } = lossAndGrads(params, () => model.loss(x0, t, noise));
+      tf.dispose([x0, noise]);
+      if (!Number.isFinite(loss)) { tf.dispose(grads); throw new DbridgeError(`training diverged: loss is ${loss} at step ${step + 1}`); }
+      const norm = opt.apply(grads, cfg.lr);
+      tf.dispose(grads);
+      ema.update();
+      winLoss += loss; winNorm += norm; winCount++; lastLoss = loss;
+      const done = step + 1;
+      if (done % cfg.logEvery === 0 || done === cfg.steps) {
+        const p: LossPoint = { step: done, loss: winLoss / winCount, gradNorm: winNorm / winCount, elapsed: (Date.now() - t0) / 1000 };
+        curve.push(p);
+        opts.onLog?.(p);
+        winLoss = 0; winNorm = 0; winCount = 0;
+      }
+      progress?.update(done - start, { loss: lastLoss });
+      if (done % cfg.checkpointEvery === 0 && done !== cfg.steps) saveNow(done);
+      if (opts.maxSeconds !== undefined && (Date.now() - t0) / 1000 >= opts.maxSeconds) { step++; break; }
+      if (done % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    if (winCount > 0) {
+      const p: LossPoint = { step, loss: winLoss / winCount, gradNorm: winNorm / winCount, elapsed: (Date.now() - t0) / 1000 };
+      curve.push(p);
+      opts.onLog?.(p);
+    }
+    progress?.finish({ loss: lastLoss });
+    if (step > start || (out && !checkpointExists(out))) saveNow(step);
+    const seconds = (Date.now() - t0) / 1000;
+    const last = curve.length ? curve[curve.length - 1].loss : NaN;
+    return { startStep: start, endStep: step, curve, finalLoss: last, seconds, stepsPerSecond: seconds > 0 ? (step - start) / seconds : 0, config: cfg };
+  } finally {
+    opt.dispose();
+    ema.dispose();
+  }
+}

@@ -1,0 +1,6 @@
+// Embeddings (public API): L2 normalisation, modality means, preprocessing (SPEC 1.1) and the
+// on-disk layout of embedded data.
+export * from './normalize.ts';
+export * from './means.ts';
+export * from './preprocess.ts';
+export * from './layout.ts';
