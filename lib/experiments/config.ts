@@ -1,0 +1,105 @@
+// Resolved configuration of a reproduction run: dataset x scale x variant x seed. Every
+// hyperparameter of every stage lives here once, with the paper's value or the reason for a
+// smaller one; result files embed the resolved object. Scales (design.md): `smoke` for tests, CI
+// and notebooks in CI (seconds per stage), `mini` the default main job on a 2-core CPU (the whole
+// reproduction in about 15 minutes), `paper` the paper's settings on real data and a GPU.
+import { DbridgeError } from '../util/errors.ts';
+import type { Variant } from '../diffusion/model.ts';
+
+export const DATASETS = ['world', 'coco', 'flickr30k'] as const;
+export type Dataset = (typeof DATASETS)[number];
+export const SCALES = ['smoke', 'mini', 'paper'] as const;
+export type Scale = (typeof SCALES)[number];
+
+/** A domain of the run: the world's 'a' / 'b', or a real dataset. */
+export type Domain = string;
+
+export interface ExperimentConfig {
+  dataset: Dataset;
+  scale: Scale;
+  variant: Variant;
+  seed: number;
+  /** In-domain dataset/domain (Tables 1, 2, 4, 5) and the other domain for Table 3. */
+  domains: { main: Domain; other: Domain | null };
+  /** Paper role of each domain ('coco' / 'flickr30k'), for the reported numbers and M. */
+  roles: Record<Domain, 'coco' | 'flickr30k'>;
+  world: { scale: 'smoke' | 'mini'; sizes?: Record<string, number> };
+  encoder: { kind: 'world'; steps?: number; batchSize?: number } | { kind: 'clip'; model: string };
+  /** Real data locations (coco / flickr30k). */
+  data: Record<string, { karpathy: string; images: string }>;
+  diffusion: { config: string; steps?: number; batchSize?: number; lr?: number };
+  /** Bridging start step M per paper role (SPEC Decision 2) and DDIM steps (variant). */
+  bridge: { M: Record<'coco' | 'flickr30k', number>; steps: number; batchSize: number };
+  /** Diffusion augmentation of the decoder's training text (SPEC 3). */
+  augment: { A: number; steps: number };
+  decoder: {
+    lm: 'tiny' | 'small' | { hfDir: string };
+    lmOverrides?: Record<string, number>;
+    epochs: number;
+    batchSize: number;
+    lr?: number;
+    /** Limit of training captions (null: all). */
+    maxTrainCaptions: number | null;
+  };
+  generate: { maxTokens: number; stopAtPeriod: boolean; batchSize: number };
+  /** Images of the test split captioned per run (null: all). */
+  maxTestImages: number | null;
+  /** DeCap memory size (training text embeddings sampled; DeCap's demo used 10k). */
+  decapMemory: number;
+  /** Table 1: rows of val sampled for the cosines; noise variance of row (b). */
+  table1: { maxImages: number; noiseVariance: number };
+}
+
+/** Named overrides of the defaults, as `key=value` pairs from the command line (numbers only). */
+export function resolveConfig(opts: { dataset?: string; scale?: string; variant?: string; seed?: number; dataRoot?: string; clipModel?: string; gpt2?: string }): ExperimentConfig {
+  const dataset = (opts.dataset ?? 'world') as Dataset;
+  const scale = (opts.scale ?? 'mini') as Scale;
+  const variant = (opts.variant ?? 'official') as Variant;
+  if (!DATASETS.includes(dataset)) throw new DbridgeError(`unknown dataset '${dataset}' (choose ${DATASETS.join(', ')})`);
+  if (!SCALES.includes(scale)) throw new DbridgeError(`unknown scale '${scale}' (choose ${SCALES.join(', ')})`);
+  if (variant !== 'official' && variant !== 'paper') throw new DbridgeError(`unknown variant '${variant}' (official or paper)`);
+  const seed = opts.seed ?? 0;
+  if (dataset === 'world' && scale === 'paper') throw new DbridgeError("scale 'paper' is for real data (--dataset coco or flickr30k); the built-in world has smoke and mini");
+  const ddimSteps = variant === 'official' ? 5 : 12;
+  const root = opts.dataRoot ?? 'data';
+  const base = {
+    dataset, scale, variant, seed,
+    bridge: { M: { coco: 600, flickr30k: 400 }, steps: ddimSteps, batchSize: 256 },
+    augment: { A: 400, steps: ddimSteps },
+    generate: { maxTokens: 39, stopAtPeriod: true, batchSize: 64 },
+    data: {
+      coco: { karpathy: `${root}/coco/dataset_coco.json`, images: `${root}/coco/images` },
+      flickr30k: { karpathy: `${root}/flickr30k/dataset_flickr30k.json`, images: `${root}/flickr30k/images` },
+    },
+  };
+  if (dataset === 'world') {
+    const smoke = scale === 'smoke';
+    return {
+      ...base,
+      domains: { main: 'a', other: 'b' },
+      roles: { a: 'coco', b: 'flickr30k' },
+      world: { scale: smoke ? 'smoke' : 'mini' },
+      encoder: { kind: 'world', steps: smoke ? 60 : undefined },
+      diffusion: { config: smoke ? 'smoke' : 'mini', steps: smoke ? 150 : 3000 },
+      decoder: { lm: 'tiny', epochs: smoke ? 2 : 4, batchSize: 40, maxTrainCaptions: smoke ? null : 15000 },
+      maxTestImages: null,
+      decapMemory: smoke ? 500 : 5000,
+      table1: { maxImages: smoke ? 40 : 500, noiseVariance: 0.016 },
+    };
+  }
+  // Real data: CLIP ViT-B/32 (transformers.js ONNX layout), GPT-2 small; the other domain is the other dataset.
+  const other = dataset === 'coco' ? 'flickr30k' : 'coco';
+  const paper = scale === 'paper';
+  return {
+    ...base,
+    domains: { main: dataset, other },
+    roles: { coco: 'coco', flickr30k: 'flickr30k' },
+    world: { scale: 'smoke' },
+    encoder: { kind: 'clip', model: opts.clipModel ?? 'models/clip-vit-base-patch32' },
+    diffusion: { config: paper ? 'paper' : scale === 'mini' ? 'mini' : 'smoke' },
+    decoder: { lm: paper ? { hfDir: opts.gpt2 ?? 'models/gpt2' } : 'tiny', epochs: paper ? 10 : 2, batchSize: 40, lr: paper ? 2e-5 : undefined, maxTrainCaptions: paper ? null : 20000 },
+    maxTestImages: paper ? null : 500,
+    decapMemory: 10000,
+    table1: { maxImages: paper ? 5000 : 500, noiseVariance: 0.016 },
+  };
+}

@@ -1,0 +1,274 @@
+// The runner's stages (design.md "One pipeline"): world -> encoder -> embeddings -> diffusion
+// model (text only) -> augmented text -> decoders (text only, one per training treatment) ->
+// test inputs (raw / mean-removed / DeCap / bridged) -> captions -> scores. Each stage is cached by
+// lib/experiments/cache.ts under a hash of its config and inputs, so tables share what they have
+// in common (the plain decoder serves Plain, DeCap, bridging and the whole M sweep) and a changed
+// setting recomputes only what depends on it. The same calls serve the CLI and the notebooks.
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { StageCache, type StageResult } from './cache.ts';
+import type { ExperimentConfig, Domain } from './config.ts';
+import type { CaptionRun } from './tables.ts';
+import { loadSplit, loadMeans, referencesOf, type SplitEmbeddings } from './data.ts';
+import { readNpy, writeNpy } from '../io/npy.ts';
+import { toFloat32 } from '../io/dtype.ts';
+import { readJson, writeJsonAtomic } from '../util/fs.ts';
+import { DbridgeError } from '../util/errors.ts';
+import { Rng } from '../util/rng.ts';
+import { generateWorld, WORLD_VERSION } from '../data/world/index.ts';
+import { trainWorldEncoder, loadWorldEncoder } from '../encoders/world.ts';
+import { loadKarpathy } from '../data/karpathy.ts';
+import { karpathyEmbedSplits, imageFolderLoader, findKarpathyJson } from '../embed/sources.ts';
+import { embedDataset } from '../embed/embed.ts';
+import { preprocessRows } from '../embeddings/preprocess.ts';
+import { DiffusionModel, namedConfig, trainDiffusion, bridgeEmbeddings, augmentEmbeddings } from '../diffusion/index.ts';
+import { trainDecoder, loadDecoder, generateCaptions, applyTestTreatment, decoderTextSpace } from '../decoder/index.ts';
+import { scoreCaptions } from '../metrics/score.ts';
+import type { Encoder } from '../encoders/types.ts';
+
+export type Log = (line: string) => void;
+
+/** Test treatment names of the tables -> the decoder module's names. */
+const TEST_TREATMENT = { raw: 'raw', 'mean-removed': 'mean', decap: 'decap', bridged: 'bridged' } as const;
+
+export class Pipeline {
+  readonly cache: StageCache;
+  private memo = new Map<string, Promise<StageResult<Record<string, unknown>>>>();
+
+  constructor(readonly cfg: ExperimentConfig, cacheRoot: string, readonly log: Log = (l) => process.stderr.write(l + '\n')) {
+    this.cache = new StageCache(cacheRoot, log);
+  }
+
+  /** Runs a stage at most once per pipeline (concurrent callers share the promise). */
+  private once<T extends Record<string, unknown>>(id: string, f: () => Promise<StageResult<T>>): Promise<StageResult<T>> {
+    let p = this.memo.get(id);
+    if (!p) { p = f() as Promise<StageResult<Record<string, unknown>>>; this.memo.set(id, p); }
+    return p as Promise<StageResult<T>>;
+  }
+
+  M(domain: Domain): number {
+    return this.cfg.bridge.M[this.cfg.roles[domain]];
+  }
+
+  // ---------------------------------------------------------------- data and encoder
+  world(domain: Domain): Promise<StageResult<{ dir: string }>> {
+    return this.once(`world:${domain}`, () => this.cache.run('world', {
+      version: WORLD_VERSION, scale: this.cfg.world.scale, sizes: this.cfg.world.sizes ?? null, seed: this.cfg.seed, domain,
+    }, [], async (dir) => {
+      generateWorld({ scale: this.cfg.world.scale, seed: this.cfg.seed, domain, outDir: dir, sizes: this.cfg.world.sizes, force: true });
+      return { dir };
+    }));
+  }
+
+  encoder(): Promise<StageResult<{ dir: string }>> {
+    const enc = this.cfg.encoder;
+    if (enc.kind !== 'world') {
+      return this.once('encoder', async () => ({ dir: enc.model, key: `clip:${enc.model}`, output: { dir: enc.model }, cached: true, seconds: 0 }));
+    }
+    return this.once('encoder', async () => {
+      // The pre-training split depends only on (scale, seed), so the main domain's world serves both.
+      const world = await this.world(this.cfg.domains.main);
+      return this.cache.run('encoder', { steps: enc.steps ?? null, batchSize: enc.batchSize ?? null, seed: this.cfg.seed }, [world], async (dir) => {
+        const r = await trainWorldEncoder({ worldDir: world.output.dir, outDir: dir, seed: this.cfg.seed, steps: enc.steps, batchSize: enc.batchSize, resume: true });
+        return { dir, retrieval: r.retrieval ?? null, loss: r.loss, logitScale: r.logitScale } as { dir: string };
+      });
+    });
+  }
+
+  private async openEncoder(): Promise<Encoder> {
+    const e = await this.encoder();
+    if (this.cfg.encoder.kind === 'world') return loadWorldEncoder(e.output.dir);
+    const { loadClipEncoder } = await import('../encoders/clip.ts');
+    return loadClipEncoder(e.output.dir);
+  }
+
+  embeddings(domain: Domain): Promise<StageResult<{ dir: string }>> {
+    return this.once(`embed:${domain}`, async () => {
+      const enc = await this.encoder();
+      let karpathy: string, images: string, inputs: (StageResult<unknown> | string)[];
+      if (this.cfg.dataset === 'world') {
+        const w = await this.world(domain);
+        karpathy = findKarpathyJson(w.output.dir); images = w.output.dir; inputs = [w, enc];
+      } else {
+        const d = this.cfg.data[domain];
+        if (!d || !existsSync(d.karpathy)) throw new DbridgeError(`dataset ${domain}: Karpathy split file not found at ${d?.karpathy}; run dbridge check-data`);
+        karpathy = d.karpathy; images = d.images; inputs = [`${d.karpathy}|${d.images}`, enc];
+      }
+      return this.cache.run('embed', { domain, dataset: this.cfg.dataset }, inputs, async (dir) => {
+        const encoder = await this.openEncoder();
+        try {
+          const ds = loadKarpathy(karpathy, this.cfg.dataset === 'world' ? {} : { dataset: domain });
+          await embedDataset({ outDir: dir, encoder, dataset: this.cfg.dataset === 'world' ? `world-${domain}` : domain, splits: karpathyEmbedSplits(ds), loadMedia: imageFolderLoader(images) });
+        } finally { encoder.dispose?.(); }
+        return { dir };
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- diffusion
+  diffusion(domain: Domain): Promise<StageResult<{ dir: string }>> {
+    return this.once(`diffusion:${domain}`, async () => {
+      const emb = await this.embeddings(domain);
+      const c = this.cfg.diffusion;
+      return this.cache.run('diffusion', { ...c, variant: this.cfg.variant, seed: this.cfg.seed }, [emb], async (dir) => {
+        const train = loadSplit(emb.output.dir, 'train');
+        const means = loadMeans(emb.output.dir);
+        const nc = namedConfig(c.config, { length: train.d, variant: this.cfg.variant });
+        const z0 = preprocessRows(train.text, train.nText, train.d, means.text);
+        const model = DiffusionModel.create(nc.model, this.cfg.seed);
+        try {
+          const r = await trainDiffusion(model, z0, train.nText, {
+            ...nc.train, ...(c.steps ? { steps: c.steps } : {}), ...(c.batchSize ? { batchSize: c.batchSize } : {}), ...(c.lr ? { lr: c.lr } : {}),
+            seed: this.cfg.seed, outDir: join(dir, 'model'), resume: true,
+          });
+          return { dir: join(dir, 'model'), finalLoss: r.finalLoss, steps: r.endStep, stepsPerSecond: r.stepsPerSecond } as { dir: string };
+        } finally { model.dispose(); }
+      });
+    });
+  }
+
+  /** The decoder's augmented training text (SPEC 3): every train caption replaced once. */
+  augmented(domain: Domain): Promise<StageResult<{ file: string }>> {
+    return this.once(`augment:${domain}`, async () => {
+      const emb = await this.embeddings(domain);
+      const diff = await this.diffusion(domain);
+      return this.cache.run('augment', { ...this.cfg.augment, seed: this.cfg.seed }, [emb, diff], async (dir) => {
+        const train = loadSplit(emb.output.dir, 'train');
+        const means = loadMeans(emb.output.dir);
+        const model = DiffusionModel.load(diff.output.dir);
+        try {
+          const aug = await augmentEmbeddings(model, train.text, train.nText, train.d, means.text, { A: this.cfg.augment.A, steps: this.cfg.augment.steps, seed: this.cfg.seed, progress: true });
+          const file = join(dir, 'augmented.npy');
+          writeNpy(file, { dtype: 'float32', shape: [train.nText, train.d], data: aug });
+          return { file };
+        } finally { model.dispose(); }
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- decoders
+  decoder(domain: Domain, treatment: CaptionRun['train']): Promise<StageResult<{ dir: string }>> {
+    return this.once(`decoder:${domain}:${treatment}`, async () => {
+      const emb = await this.embeddings(domain);
+      const aug = treatment === 'augmented' ? await this.augmented(domain) : null;
+      const d = this.cfg.decoder;
+      return this.cache.run('decoder', { ...d, treatment, variant: this.cfg.variant, seed: this.cfg.seed }, aug ? [emb, aug] : [emb], async (dir) => {
+        const train = loadSplit(emb.output.dir, 'train');
+        const val = loadSplit(emb.output.dir, 'val');
+        const means = loadMeans(emb.output.dir);
+        let inputs = aug ? toFloat32(readNpy(aug.output.file)) : train.text;
+        let captions = train.index.texts.map((t) => t.caption);
+        if (d.maxTrainCaptions !== null && captions.length > d.maxTrainCaptions) {
+          const rows = new Rng(this.cfg.seed).fork('decoder-subset').permutation(captions.length).slice(0, d.maxTrainCaptions).sort((a, b) => a - b);
+          inputs = gatherRows(inputs, train.d, rows);
+          captions = rows.map((r) => captions[r]);
+        }
+        const r = await trainDecoder({
+          embeddings: inputs, dim: train.d, captions, treatment, textMean: means.text, out: dir,
+          val: { embeddings: val.text, captions: val.index.texts.map((t) => t.caption) },
+          lm: d.lm, lmOverrides: d.lmOverrides, mapper: this.cfg.variant, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr,
+          seed: this.cfg.seed, resume: true,
+        });
+        return { dir, bestEpoch: r.bestEpoch, steps: r.steps, history: r.history } as unknown as { dir: string };
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- test inputs, captions, scores
+  /** Bridged test (or val) image embeddings of `target`, through `source`'s diffusion model from step M. */
+  bridged(source: Domain, target: Domain, split: string, M: number): Promise<StageResult<{ file: string; secondsPerImage: number }>> {
+    return this.once(`bridged:${source}:${target}:${split}:${M}`, async () => {
+      const emb = await this.embeddings(target);
+      const diff = await this.diffusion(source);
+      return this.cache.run('bridge', { split, M, steps: this.cfg.bridge.steps, limit: this.limit(split) }, [emb, diff], async (dir) => {
+        const s = this.limitSplit(loadSplit(emb.output.dir, split), split);
+        const means = loadMeans(emb.output.dir);
+        const model = DiffusionModel.load(diff.output.dir);
+        try {
+          const t0 = Date.now();
+          const out = await bridgeEmbeddings(model, s.image, s.nImage, s.d, means.image, { M, steps: this.cfg.bridge.steps, batchSize: this.cfg.bridge.batchSize, progress: true });
+          const file = join(dir, 'bridged.npy');
+          writeNpy(file, { dtype: 'float32', shape: [s.nImage, s.d], data: out });
+          return { file, secondsPerImage: (Date.now() - t0) / 1000 / Math.max(1, s.nImage) };
+        } finally { model.dispose(); }
+      });
+    });
+  }
+
+  private limit(split: string): number | null {
+    return split === 'test' ? this.cfg.maxTestImages : null;
+  }
+
+  /** The first `maxTestImages` images of a split (and their captions), when limited. */
+  limitSplit(s: SplitEmbeddings, split: string): SplitEmbeddings {
+    const lim = this.limit(split);
+    if (lim === null || s.nImage <= lim) return s;
+    const images = s.index.images.slice(0, lim);
+    return { ...s, image: s.image.subarray(0, lim * s.d), nImage: lim, index: { ...s.index, images } };
+  }
+
+  /** Decoder inputs for a split of `target` under a test treatment (decoder and diffusion from `source`). */
+  async testInputs(source: Domain, target: Domain, run: CaptionRun, split = 'test'): Promise<{ inputs: Float32Array; split: SplitEmbeddings }> {
+    const emb = await this.embeddings(target);
+    const s = this.limitSplit(loadSplit(emb.output.dir, split), split);
+    const means = loadMeans(emb.output.dir);
+    const t = TEST_TREATMENT[run.test];
+    if (run.test === 'bridged') {
+      const b = await this.bridged(source, target, split, run.M ?? this.M(source));
+      return { inputs: applyTestTreatment(toFloat32(readNpy(b.output.file)), s.d, { treatment: 'bridged' }), split: s };
+    }
+    if (run.test === 'decap') {
+      const srcEmb = await this.embeddings(source);
+      const train = loadSplit(srcEmb.output.dir, 'train');
+      const rows = new Rng(this.cfg.seed).fork('decap-memory').permutation(train.nText).slice(0, Math.min(this.cfg.decapMemory, train.nText));
+      const dec = loadDecoder((await this.decoder(source, run.train)).output.dir);
+      try {
+        return {
+          inputs: applyTestTreatment(s.image, s.d, { treatment: 'decap', memory: gatherRows(train.text, train.d, rows), textMean: decoderTextSpace(dec).textMean }),
+          split: s,
+        };
+      } finally { dec.dispose(); }
+    }
+    // Mean removal uses the target's own image mean (C3: the mean of the test modality's train split).
+    return { inputs: applyTestTreatment(s.image, s.d, { treatment: t, imageMean: means.image }), split: s };
+  }
+
+  captions(source: Domain, target: Domain, run: CaptionRun): Promise<StageResult<{ file: string; seconds: number }>> {
+    const M = run.test === 'bridged' ? run.M ?? this.M(source) : null;
+    return this.once(`captions:${source}:${target}:${run.train}:${run.test}:${M}`, async () => {
+      const dec = await this.decoder(source, run.train);
+      const emb = await this.embeddings(target);
+      const deps: StageResult<unknown>[] = [dec, emb];
+      if (M !== null) deps.push(await this.bridged(source, target, 'test', M));
+      return this.cache.run('captions', { test: run.test, M, generate: this.cfg.generate, limit: this.cfg.maxTestImages, decap: run.test === 'decap' ? this.cfg.decapMemory : null }, deps, async (dir) => {
+        const { inputs, split } = await this.testInputs(source, target, { ...run, M: M ?? undefined });
+        const decoder = loadDecoder(dec.output.dir);
+        try {
+          const t0 = Date.now();
+          const caps = await generateCaptions(decoder, inputs, { ...this.cfg.generate, progress: true });
+          const file = join(dir, 'captions.json');
+          writeJsonAtomic(file, split.index.images.map((im, i) => ({ image_id: im.image_id, caption: caps[i] })));
+          return { file, seconds: (Date.now() - t0) / 1000 };
+        } finally { decoder.dispose(); }
+      });
+    });
+  }
+
+  async scores(source: Domain, target: Domain, run: CaptionRun): Promise<StageResult<{ corpus: Record<string, number | null>; unavailable: Record<string, string>; meteor: string | null; numImages: number }>> {
+    const caps = await this.captions(source, target, run);
+    const emb = await this.embeddings(target);
+    return this.cache.run('scores', { meteorJar: process.env.DBRIDGE_METEOR_JAR ?? null, spiceJar: process.env.DBRIDGE_SPICE_JAR ?? null }, [caps, emb], async () => {
+      const s = this.limitSplit(loadSplit(emb.output.dir, 'test'), 'test');
+      const refs = referencesOf(s);
+      const cands = new Map<number | string, string>(readJson<{ image_id: number | string; caption: string }[]>(caps.output.file).map((c) => [c.image_id, c.caption]));
+      const r = await scoreCaptions(refs, cands);
+      return { corpus: r.corpus as Record<string, number | null>, unavailable: r.unavailable as Record<string, string>, meteor: r.meteor, numImages: r.numImages };
+    });
+  }
+}
+
+export function gatherRows(data: Float32Array, d: number, rows: number[]): Float32Array {
+  const out = new Float32Array(rows.length * d);
+  rows.forEach((r, i) => out.set(data.subarray(r * d, (r + 1) * d), i * d));
+  return out;
+}
