@@ -23,7 +23,11 @@ export class WeightEma {
   initted = false;
 
   constructor(private readonly params: ParamStore, readonly opts: EmaOptions) {
-    for (const [k, p] of params.vars) this.shadow.set(k, tf.variable(p.clone(), false));
+    for (const [k, p] of params.vars) {
+      const c = p.clone();
+      this.shadow.set(k, tf.variable(c, false));
+      c.dispose(); // the variable holds its own reference to the data
+    }
   }
 
   /** ema_pytorch get_current_decay() for the current counter. */

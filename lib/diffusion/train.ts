@@ -122,6 +122,7 @@ export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n:
   const out = opts.outDir;
   let start = 0;
   let curve: LossPoint[] = [];
+  let meta = opts.meta ?? {};
   try {
     if (out) {
       ensureDir(out);
@@ -129,7 +130,8 @@ export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n:
       if (checkpointExists(out)) {
         if (!opts.resume) throw new DbridgeError(`${out} already holds a checkpoint; pass --resume to continue it or choose another output folder`);
         const ck = loadCheckpoint<DiffusionCheckpointConfig, TrainState>(out);
-        const { format: _f, version: _v, textMean: _m, train: _t, source: _s, ...saved } = ck.config;
+        const { format: _f, version: _v, textMean, train: _t, source, ...saved } = ck.config;
+        meta = { ...(textMean !== undefined ? { textMean } : {}), ...(source !== undefined ? { source } : {}), ...meta };
         if (stableStringify(saved) !== stableStringify(model.config)) {
           throw new DbridgeError(`cannot resume: the checkpoint in ${out} was made with a different model config`);
         }
@@ -155,7 +157,7 @@ export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n:
         ema: ema.toHost(),
         optimizer: opt.stateToHost(),
         state: { step, emaStep: ema.step, emaInitted: ema.initted, seed, rows: n },
-        meta: { ...(opts.meta ?? {}), train: { ...cfg, seed } },
+        meta: { ...meta, train: { ...cfg, seed } },
       }));
       writeJsonAtomic(join(out, 'loss_curve.json'), { config: cfg, seed, points: curve });
     };
