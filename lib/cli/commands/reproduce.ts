@@ -1,0 +1,45 @@
+// `dbridge reproduce` (npm run reproduce): every table of the paper on a dataset at a scale, with
+// the paper's numbers beside ours, written to results/<dataset>-<scale>/ and printed as markdown.
+import { join } from 'node:path';
+import type { CommandSpec } from '../args.ts';
+import { initBackend } from '../../backend.ts';
+import { resolveConfig } from '../../experiments/config.ts';
+import { reproduce, TABLE_IDS, type TableId } from '../../experiments/run.ts';
+import { REPO_ROOT } from '../../util/provenance.ts';
+import { DbridgeError } from '../../util/errors.ts';
+
+const spec: CommandSpec = {
+  name: 'reproduce',
+  summary: "reproduce every table of the paper (Tables 1-5 and the cost) with the paper's numbers beside ours",
+  usage: '[--dataset world|coco|flickr30k] [--scale smoke|mini|paper] [--variant official|paper] [--seed S] [--tables table1,...]',
+  description: [
+    'Stages (world, encoder, embeddings, diffusion model, augmentation, decoders, captions, scores) are cached under',
+    '--cache by a hash of their settings and inputs: re-running reuses finished work, an interrupted run resumes, and',
+    'a changed setting recomputes only what depends on it. Results: <out>/table1..5.{json,csv,md}, cost.*, summary.md.',
+  ].join('\n'),
+  options: [
+    { name: 'dataset', type: 'string', default: 'world', choices: ['world', 'coco', 'flickr30k'], help: 'built-in world or real data (see dbridge check-data)' },
+    { name: 'scale', type: 'string', default: 'mini', choices: ['smoke', 'mini', 'paper'], help: 'smoke (seconds per stage), mini (default, ~15 min on 2 CPU cores), paper (real data, GPU)' },
+    { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'what the released code does, or what the paper text says (SPEC "Decisions")' },
+    { name: 'tables', type: 'list', help: `subset of ${TABLE_IDS.join(',')}` },
+    { name: 'out', type: 'string', help: 'results folder (default results/<dataset>-<scale>[-<variant>])' },
+    { name: 'cache', type: 'string', default: join(REPO_ROOT, 'data', 'cache'), help: 'stage cache folder' },
+    { name: 'data-root', type: 'string', default: join(REPO_ROOT, 'data'), help: 'where coco/ and flickr30k/ live (real data)' },
+    { name: 'clip-model', type: 'string', default: join(REPO_ROOT, 'models', 'clip-vit-base-patch32'), help: 'CLIP folder (transformers.js layout) or hub id, for real data' },
+    { name: 'gpt2', type: 'string', default: join(REPO_ROOT, 'models', 'gpt2'), help: 'Hugging Face GPT-2 folder for --scale paper' },
+  ],
+  async run(args) {
+    const backend = await initBackend(args.backend as string | undefined);
+    const cfg = resolveConfig({
+      dataset: args.dataset as string, scale: args.scale as string, variant: args.variant as string, seed: args.seed as number,
+      dataRoot: args.dataRoot as string, clipModel: args.clipModel as string, gpt2: args.gpt2 as string,
+    });
+    const tables = args.tables as string[] | undefined;
+    for (const t of tables ?? []) if (!(TABLE_IDS as readonly string[]).includes(t)) throw new DbridgeError(`unknown table '${t}' (have ${TABLE_IDS.join(', ')})`);
+    const outDir = (args.out as string | undefined) ?? join(REPO_ROOT, 'results', `${cfg.dataset}-${cfg.scale}${cfg.variant === 'official' ? '' : '-' + cfg.variant}${cfg.seed ? '-seed' + cfg.seed : ''}`);
+    const r = await reproduce({ cfg, backend, outDir, cacheRoot: args.cache as string, tables: tables as TableId[] | undefined });
+    console.log(r.summary);
+    console.error(`dbridge: results written to ${outDir}`);
+  },
+};
+export default spec;
