@@ -5,8 +5,9 @@
 // (onnx/text_model.onnx, onnx/audio_model.onnx). Outputs are raw `text_embeds` / `audio_embeds`.
 // Divergences: clips are resampled here (windowed sinc) to the extractor's sampling_rate; clips longer
 // than the extractor's window (nb_max_samples, 10 s at 48 kHz) are cut to their FIRST window, where HF's
-// `rand_trunc` picks a random one — so embeddings are deterministic. No tiny CLAP fixture exists:
-// loading and shapes are tested with stand-in towers only (see docs/realdata.md).
+// `rand_trunc` picks a random one — so embeddings are deterministic; short clips are padded here with
+// Python's 'repeatpad' semantics (padClip) because transformers.js 4.3.1 pads one copy short.
+// Parity: test/fixtures/clap_tiny (a tiny random CLAP made with Python transformers).
 import type { AudioClip, Encoder } from './types.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { resample } from '../data/audiocaps.ts';
@@ -21,6 +22,8 @@ export interface ClapTowers {
   readonly sampleRate: number;
   /** Longest clip in samples before truncation (nb_max_samples). */
   readonly maxSamples: number;
+  /** The extractor's padding of short clips: 'repeatpad' (CLAP's default), 'repeat', or anything else for zeros. */
+  readonly padding?: string;
   text(captions: string[]): Promise<Record<string, TensorLike | undefined>>;
   /** Feature extraction + audio tower on clips already at sampleRate and at most maxSamples long. */
   audio(clips: Float32Array[]): Promise<Record<string, TensorLike | undefined>>;
@@ -52,7 +55,7 @@ export class ClapEncoder implements Encoder {
         if (!Number.isFinite(c.samples[j])) throw new DbridgeError(`CLAP encodeAudio: clip ${i} sample ${j} is ${c.samples[j]}`);
       }
       const r = resample(c, this.towers.sampleRate).samples;
-      return r.length > this.towers.maxSamples ? r.slice(0, this.towers.maxSamples) : r;
+      return r.length >= this.towers.maxSamples ? r.slice(0, this.towers.maxSamples) : padClip(r, this.towers.maxSamples, this.towers.padding);
     });
   }
 
@@ -66,6 +69,26 @@ export class ClapEncoder implements Encoder {
   dispose(): void {
     void Promise.resolve(this.towers.dispose?.()).catch(() => undefined);
   }
+}
+
+/**
+ * Pads a short clip to `max` samples as Python's ClapFeatureExtractor does: 'repeatpad' tiles the clip
+ * floor(max/len) times then zero-pads; 'repeat' tiles floor(max/len)+1 times and cuts; otherwise zeros.
+ * Done here because transformers.js 4.3.1's 'repeatpad' loop stops one copy early (it fills only up
+ * to max-len), which changed the tiny fixture's audio embeddings by 0.23; with the clip already at
+ * `max` samples its extractor pads nothing.
+ */
+export function padClip(x: Float32Array, max: number, padding = 'repeatpad'): Float32Array {
+  if (x.length >= max) return x.slice(0, max);
+  const out = new Float32Array(max);
+  const n = Math.floor(max / x.length);
+  const copies = padding === 'repeatpad' ? n : padding === 'repeat' ? n + 1 : 1;
+  for (let k = 0; k < copies; k++) {
+    const at = k * x.length;
+    if (at >= max) break;
+    out.set(x.subarray(0, Math.min(x.length, max - at)), at);
+  }
+  return out;
 }
 
 export interface ClapOptions extends HfLoadOptions {
@@ -98,7 +121,7 @@ export async function loadClapEncoder(dirOrId: string, opts: ClapOptions = {}): 
   if (!Number.isInteger(dim)) throw new DbridgeError(`${dirOrId}: config.json has no integer projection_dim`);
 
   // The feature extractor settings are needed up front (resampling happens before the tower).
-  let sampleRate = 48000, maxSamples = 480000;
+  let sampleRate = 48000, maxSamples = 480000, padding = 'repeatpad';
   type Proc = ((a: Float32Array) => Promise<{ input_features: TensorLike }>) & { feature_extractor?: { config?: Record<string, unknown> }; config?: Record<string, unknown> };
   let proc: Proc | null = null;
   if (want.has('audio')) {
@@ -106,6 +129,7 @@ export async function loadClapEncoder(dirOrId: string, opts: ClapOptions = {}): 
     const fc = proc.feature_extractor?.config ?? proc.config ?? {};
     if (Number.isInteger(fc.sampling_rate)) sampleRate = fc.sampling_rate as number;
     if (Number.isInteger(fc.nb_max_samples)) maxSamples = fc.nb_max_samples as number;
+    if (typeof fc.padding === 'string') padding = fc.padding;
     if (fc.truncation === 'fusion') {
       throw new DbridgeError(`${dirOrId}: the feature extractor uses truncation 'fusion', which transformers.js does not implement; use an unfused CLAP (e.g. clap-htsat-unfused)`);
     }
@@ -130,6 +154,7 @@ export async function loadClapEncoder(dirOrId: string, opts: ClapOptions = {}): 
   const towers: ClapTowers = {
     sampleRate,
     maxSamples,
+    padding,
     async text(captions) {
       const { tok, model: m } = await loadText();
       return m(tok(captions, { padding: true, truncation: true }));

@@ -1,12 +1,14 @@
-// Audio path: AudioCaps / Clotho caption CSVs, WAV decoding, resampling, and the CLAP encoder's
-// input/shape handling with stand-in towers (no tiny CLAP fixture exists; see docs/realdata.md).
+// Audio path: AudioCaps / Clotho caption CSVs, WAV decoding, resampling, CLAP parity on the tiny CLAP
+// fixture (made with Python transformers), and the CLAP encoder's input/shape handling with stand-in towers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { FIXTURES, tmpDir } from '../helpers.ts';
+import { FIXTURES, tmpDir, maxAbsDiff } from '../helpers.ts';
 import { parseCsv, loadAudioCaptions, decodeWav, encodeWav16, readWav, resample } from '../../lib/data/audiocaps.ts';
-import { ClapEncoder, loadClapEncoder, type ClapTowers } from '../../lib/encoders/clap.ts';
+import { ClapEncoder, loadClapEncoder, padClip, type ClapTowers } from '../../lib/encoders/clap.ts';
+import { readNpy } from '../../lib/io/npy.ts';
+import { toFloat32 } from '../../lib/io/dtype.ts';
 import { embedDataset } from '../../lib/embed/embed.ts';
 import { audioEmbedSplits, audioFolderLoader } from '../../lib/embed/sources.ts';
 import { DbridgeError } from '../../lib/util/errors.ts';
@@ -106,7 +108,14 @@ test('CLAP encoder: resampling to the tower rate, deterministic truncation, shap
   const clip = { sampleRate: 16000, samples: new Float32Array(3200).fill(0.1) }; // 0.2 s -> 9600 samples at 48 kHz -> cut to 4800
   const out = await enc.encodeAudio([clip, { sampleRate: 48000, samples: new Float32Array(100) }]);
   assert.equal(out.length, 8);
-  assert.deepEqual(towers.seen[0].map((a) => a.length), [4800, 100]);
+  assert.deepEqual(towers.seen[0].map((a) => a.length), [4800, 4800]);
+  // 'repeatpad' (Python's semantics): floor(4800/100) = 48 copies fill the window exactly
+  assert.equal(towers.seen[0][1][4799], 0);
+  const x = Float32Array.from({ length: 3 }, (_, i) => i + 1);
+  assert.deepEqual([...padClip(x, 8, 'repeatpad')], [1, 2, 3, 1, 2, 3, 0, 0]);
+  assert.deepEqual([...padClip(x, 8, 'repeat')], [1, 2, 3, 1, 2, 3, 1, 2]);
+  assert.deepEqual([...padClip(x, 8, 'pad')], [1, 2, 3, 0, 0, 0, 0, 0]);
+  assert.deepEqual([...padClip(x, 2)], [1, 2]);
   assert.equal((await enc.encodeText(['a dog barks'])).length, 4);
   await assert.rejects(enc.encodeAudio([{ sampleRate: 48000, samples: new Float32Array(0) }]), /clip 0 is empty/);
   await assert.rejects(enc.encodeAudio([{ sampleRate: 0, samples: new Float32Array(3) }]), /sample rate 0/);
@@ -117,6 +126,25 @@ test('CLAP encoder: resampling to the tower rate, deterministic truncation, shap
   const none = new ClapEncoder('clap:none', 4, { ...standIn(4), audio: async () => ({}) });
   await assert.rejects(none.encodeAudio([{ sampleRate: 48000, samples: new Float32Array(10) }]), /gave no output tensor/);
   assert.throws(() => new ClapEncoder('x', 0, standIn(4)), /positive integer/);
+});
+
+test('CLAP text and audio embeddings match the Python references to 1e-4', async () => {
+  const dir = join(FIXTURES, 'clap_tiny'), ref = join(dir, 'reference');
+  const enc = await loadClapEncoder(dir);
+  assert.equal(enc.id, 'clap:clap_tiny');
+  assert.equal(enc.dim, 16);
+  const captions = JSON.parse(readFileSync(join(ref, 'captions.json'), 'utf8')) as string[];
+  const text = await enc.encodeText(captions);
+  const dText = maxAbsDiff(text, toFloat32(readNpy(join(ref, 'text_embeds.npy'))));
+  const clips = ['clip0_tone.wav', 'clip1_sweep.wav'].map((f) => readWav(join(ref, 'audio', f)));
+  const audio = await enc.encodeAudio(clips);
+  const dAudio = maxAbsDiff(audio, toFloat32(readNpy(join(ref, 'audio_embeds.npy'))));
+  console.log(`# CLAP parity vs python-torch: text ${dText.toExponential(2)}, audio ${dAudio.toExponential(2)}`);
+  assert.ok(dText <= 1e-4, `text_embeds max abs diff ${dText}`);
+  assert.ok(dAudio <= 1e-4, `audio_embeds max abs diff ${dAudio}`);
+  const one = await enc.encodeAudio([clips[1]]);
+  assert.ok(maxAbsDiff(one, audio.subarray(16, 32)) <= 1e-5);
+  enc.dispose();
 });
 
 test('CLAP loader: folder checks and model type', async () => {
