@@ -1,0 +1,66 @@
+// `dbridge bridge`: diffusion bridging of embeddings (SPEC 2) with a checkpoint: preprocess with the
+// input modality's mean (--mean) unless --preprocessed, use them directly as x_M, DDIM from M,
+// L2-normalise; writes the unit-norm bridged embeddings (what the official code feeds the decoder).
+import type { CommandSpec } from '../args.ts';
+import { initBackend } from '../../backend.ts';
+import { DbridgeError } from '../../util/errors.ts';
+import { readEmbeddingMatrix, readNpy, writeNpy } from '../../io/npy.ts';
+import { toFloat32 } from '../../io/dtype.ts';
+import { checkFinite } from '../../util/errors.ts';
+import { DiffusionModel, bridgeEmbeddings } from '../../diffusion/index.ts';
+
+export function readMean(path: string, d: number): Float32Array {
+  const a = readNpy(path);
+  const shape = a.shape.filter((s) => s !== 1);
+  if (shape.length > 1 || (shape.length === 1 ? shape[0] : 1) !== d) {
+    throw new DbridgeError(`${path}: the mean must have ${d} values (shape [${d}] or [1, ${d}]), got shape [${a.shape.join(', ')}]`);
+  }
+  if (!['float32', 'float64', 'float16'].includes(a.dtype)) throw new DbridgeError(`${path}: the mean must be a float array, got ${a.dtype}`);
+  const m = toFloat32(a);
+  checkFinite(m, path);
+  return m;
+}
+
+const spec: CommandSpec = {
+  name: 'bridge',
+  summary: 'bridge embeddings through the diffusion model (DDIM from step M)',
+  usage: '--checkpoint DIR --input X.npy [--preprocessed | --mean MEAN.npy] --M 600 --steps 5 --output Y.npy',
+  description: 'X.npy: float [N, D] (or the official [N, 1, D]) raw embeddings of the non-text modality; --mean is that\n' +
+    "modality's mean (image_mean.npy), or pass --preprocessed when X is already 5*normalize(normalize(e) - mean).",
+  options: [
+    { name: 'checkpoint', type: 'string', required: true, help: 'diffusion checkpoint folder' },
+    { name: 'input', type: 'string', required: true, help: 'embeddings to bridge (.npy [N, D])' },
+    { name: 'output', type: 'string', required: true, help: 'where to write the bridged unit-norm embeddings (.npy float32 [N, D])' },
+    { name: 'mean', type: 'string', help: "mean of the input modality's L2-normalised train embeddings (.npy [D])" },
+    { name: 'preprocessed', type: 'boolean', default: false, help: 'the input is already preprocessed (radius C, mean removed)' },
+    { name: 'M', type: 'int', default: 600, help: 'start step M (MSCOCO 600, Flickr30K 400)' },
+    { name: 'steps', type: 'int', help: 'DDIM steps (default: the checkpoint variant, official 5 / paper 12)' },
+    { name: 'eta', type: 'number', default: 0, help: 'DDIM eta (0 = deterministic, the official setting)' },
+    { name: 'batch-size', type: 'int', default: 256, help: 'embeddings per tensor batch' },
+    { name: 'weights', type: 'string', default: 'config', choices: ['config', 'raw', 'ema'], help: "which weights: the variant's choice, raw or EMA" },
+  ],
+  async run(args) {
+    await initBackend(args.backend as string | undefined);
+    const pre = args.preprocessed as boolean;
+    if (pre && args.mean) throw new DbridgeError('give either --mean or --preprocessed, not both');
+    if (!pre && !args.mean) throw new DbridgeError("give --mean MEAN.npy (the input modality's mean) or --preprocessed");
+    const model = DiffusionModel.load(args.checkpoint as string, { weights: args.weights as 'config' | 'raw' | 'ema' });
+    try {
+      const { data, n, d } = readEmbeddingMatrix(args.input as string, { dim: model.length });
+      const mean = pre ? null : readMean(args.mean as string, d);
+      const steps = (args.steps as number | undefined) ?? model.config.sampling.steps;
+      const t0 = Date.now();
+      const y = await bridgeEmbeddings(model, data, n, d, mean, {
+        M: args.M as number, steps, eta: args.eta as number, seed: args.seed as number, batchSize: args.batchSize as number,
+        progress: !args.quiet,
+      });
+      writeNpy(args.output as string, { dtype: 'float32', shape: [n, d], data: y });
+      const s = (Date.now() - t0) / 1000;
+      console.log(`bridged ${n} embeddings (M = ${args.M}, ${steps} DDIM steps, ${model.loadedWeights} weights) in ${s.toFixed(1)} s ` +
+        `(${(n / Math.max(s, 1e-9)).toFixed(1)} emb/s) -> ${args.output}`);
+    } finally {
+      model.dispose();
+    }
+  },
+};
+export default spec;
