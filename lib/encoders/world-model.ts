@@ -1,0 +1,188 @@
+// The world's dual encoder (issue 4): a CLIP-like pair of towers projected to a shared D, small
+// enough to train in a couple of minutes on a 2-core CPU (wasm).
+//   image tower: a two-layer convolutional stem written as patch matmuls (conv 4x4 stride 4 to
+//     `stemWidth` channels, GELU, conv 2x2 stride 2 to `width`; tfjs-wasm has no conv weight
+//     gradient, so the patches are cut on the host and each conv is a lib/nn linear), learned
+//     position embeddings, `imageLayers` pre-LN transformer blocks, mean pooling, LayerNorm,
+//     linear projection to D (CLIP's ViT: ln_post + proj).
+//   text tower: token + position embeddings over the real CLIP BPE ids (compact table, see
+//     world-tokenizer.ts), `textLayers` pre-LN transformer blocks with a padding mask, final
+//     LayerNorm, mean over the caption's tokens, linear projection to D.
+//   logit scale: learnable, initialised to ln(1/0.07) and clamped at ln(100) as CLIP's.
+// Divergences from CLIP: the text tower pools by the mean over tokens instead of the
+// <|endoftext|> feature and attends bidirectionally (no causal mask); the image stem is a small
+// CNN instead of one big patch convolution. The loss is CLIP's symmetric InfoNCE.
+import { tf } from '../tf.ts';
+import { ParamStore, attention, embedding, geluErf, init, layerNorm, linear, matMul2d } from '../nn/index.ts';
+import { Rng } from '../util/rng.ts';
+
+export interface WorldEncoderArch {
+  /** Shared embedding dimension D. */
+  dim: number;
+  /** Input image side (pixels); must be a multiple of 8. */
+  imageSize: number;
+  stemWidth: number;
+  width: number;
+  heads: number;
+  mlpRatio: number;
+  imageLayers: number;
+  textLayers: number;
+  /** CLIP context length (tokens including <|startoftext|> and <|endoftext|>). */
+  contextLength: number;
+  /** Compact vocabulary: CLIP ids with a row in the token table (rows 0/1 are pad/unk). */
+  vocab: number[];
+}
+
+export const DEFAULT_ARCH: Omit<WorldEncoderArch, 'vocab'> = {
+  dim: 64,
+  imageSize: 32,
+  stemWidth: 32,
+  width: 96,
+  heads: 4,
+  mlpRatio: 2,
+  imageLayers: 2,
+  textLayers: 2,
+  contextLength: 32,
+};
+
+export const LOGIT_SCALE_INIT = Math.log(1 / 0.07);
+export const LOGIT_SCALE_MAX = Math.log(100);
+
+const SUB = 4; // stem patch (pixels)
+
+/** Number of image tokens after the stem. */
+export function imageTokens(arch: Pick<WorldEncoderArch, 'imageSize'>): number {
+  return (arch.imageSize / (2 * SUB)) ** 2;
+}
+
+function addBlock(p: ParamStore, rng: Rng, name: string, width: number, mlp: number): void {
+  p.add(`${name}.ln1.g`, init.ones([width]));
+  p.add(`${name}.ln1.b`, init.zeros([width]));
+  p.add(`${name}.qkv.w`, init.normal(rng, [width, 3 * width], width ** -0.5));
+  p.add(`${name}.qkv.b`, init.zeros([3 * width]));
+  p.add(`${name}.proj.w`, init.normal(rng, [width, width], width ** -0.5 * 0.5));
+  p.add(`${name}.proj.b`, init.zeros([width]));
+  p.add(`${name}.ln2.g`, init.ones([width]));
+  p.add(`${name}.ln2.b`, init.zeros([width]));
+  p.add(`${name}.fc1.w`, init.normal(rng, [width, mlp * width], width ** -0.5));
+  p.add(`${name}.fc1.b`, init.zeros([mlp * width]));
+  p.add(`${name}.fc2.w`, init.normal(rng, [mlp * width, width], (mlp * width) ** -0.5 * 0.5));
+  p.add(`${name}.fc2.b`, init.zeros([width]));
+}
+
+/** Creates the parameters of a fresh encoder (seeded). */
+export function createWorldEncoderParams(arch: WorldEncoderArch, seed: number): ParamStore {
+  const p = new ParamStore();
+  const rng = new Rng(seed).fork('world-encoder-init');
+  const { width: W, stemWidth: C, mlpRatio: m, dim: D } = arch;
+  const patch = SUB * SUB * 3;
+  p.add('image.stem1.w', init.normal(rng, [patch, C], patch ** -0.5));
+  p.add('image.stem1.b', init.zeros([C]));
+  p.add('image.stem2.w', init.normal(rng, [4 * C, W], (4 * C) ** -0.5));
+  p.add('image.stem2.b', init.zeros([W]));
+  p.add('image.pos', init.normal(rng, [imageTokens(arch), W], 0.02));
+  for (let i = 0; i < arch.imageLayers; i++) addBlock(p, rng, `image.block${i}`, W, m);
+  p.add('image.ln_post.g', init.ones([W]));
+  p.add('image.ln_post.b', init.zeros([W]));
+  p.add('image.proj', init.normal(rng, [W, D], W ** -0.5));
+  p.add('text.tok', init.normal(rng, [arch.vocab.length + 2, W], 0.02));
+  p.add('text.pos', init.normal(rng, [arch.contextLength, W], 0.01));
+  for (let i = 0; i < arch.textLayers; i++) addBlock(p, rng, `text.block${i}`, W, m);
+  p.add('text.ln_final.g', init.ones([W]));
+  p.add('text.ln_final.b', init.zeros([W]));
+  p.add('text.proj', init.normal(rng, [W, D], W ** -0.5));
+  p.add('logit_scale', tf.scalar(LOGIT_SCALE_INIT));
+  return p;
+}
+
+function block(p: ParamStore, name: string, x: tf.Tensor, heads: number, mask?: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [B, L, W] = x.shape as [number, number, number];
+    const dh = W / heads;
+    const h = layerNorm(x, p.get(`${name}.ln1.g`), p.get(`${name}.ln1.b`));
+    const qkv = linear(h, p.get(`${name}.qkv.w`), p.get(`${name}.qkv.b`));
+    const [q, k, v] = tf.split(qkv, 3, 2).map((t) => tf.transpose(t.reshape([B, L, heads, dh]), [0, 2, 1, 3]));
+    const a = tf.transpose(attention(q, k, v, mask), [0, 2, 1, 3]).reshape([B, L, W]);
+    const x1 = tf.add(x, linear(a, p.get(`${name}.proj.w`), p.get(`${name}.proj.b`)));
+    const h2 = layerNorm(x1, p.get(`${name}.ln2.g`), p.get(`${name}.ln2.b`));
+    const f = linear(geluErf(linear(h2, p.get(`${name}.fc1.w`), p.get(`${name}.fc1.b`))), p.get(`${name}.fc2.w`), p.get(`${name}.fc2.b`));
+    return tf.add(x1, f);
+  });
+}
+
+/**
+ * Cuts 8-bit RGB images (n x S x S x 3, concatenated) into stem patches, normalised to about
+ * zero mean / unit range: [n, T, 4, 48] with T = (S/8)^2 tokens, each token's four 4x4
+ * sub-patches (row-major within the token's 8x8 block), each sub-patch's pixels row-major x RGB.
+ */
+export function patchify(pixels: Uint8Array, n: number, size: number): Float32Array {
+  const G = size / (2 * SUB), P = SUB * SUB * 3;
+  const out = new Float32Array(n * G * G * 4 * P);
+  let o = 0;
+  for (let b = 0; b < n; b++) {
+    const base = b * size * size * 3;
+    for (let ty = 0; ty < G; ty++) for (let tx = 0; tx < G; tx++) {
+      for (let sy = 0; sy < 2; sy++) for (let sx = 0; sx < 2; sx++) {
+        const y0 = ty * 2 * SUB + sy * SUB, x0 = tx * 2 * SUB + sx * SUB;
+        for (let y = 0; y < SUB; y++) {
+          let src = base + ((y0 + y) * size + x0) * 3;
+          for (let x = 0; x < SUB * 3; x++) out[o++] = pixels[src++] / 127.5 - 1;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Image features [n, D] (not normalised) from patchify() output. */
+export function imageForward(p: ParamStore, arch: WorldEncoderArch, patches: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    const T = imageTokens(arch);
+    const n = patches.shape[0]!;
+    const s1 = geluErf(linear(patches, p.get('image.stem1.w'), p.get('image.stem1.b'))); // [n, T, 4, C]
+    let x = linear(s1.reshape([n, T, 4 * arch.stemWidth]), p.get('image.stem2.w'), p.get('image.stem2.b'));
+    x = tf.add(x, p.get('image.pos'));
+    for (let i = 0; i < arch.imageLayers; i++) x = block(p, `image.block${i}`, x, arch.heads);
+    const pooled = layerNorm(tf.mean(x, 1), p.get('image.ln_post.g'), p.get('image.ln_post.b'));
+    return linear(pooled, p.get('image.proj')) as tf.Tensor2D;
+  });
+}
+
+/** Text features [n, D] (not normalised) from a padded batch of compact ids [n, L]. */
+export function textForward(p: ParamStore, arch: WorldEncoderArch, ids: tf.Tensor, lengths: number[]): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [n, L] = ids.shape as [number, number];
+    const valid = new Float32Array(n * L);
+    lengths.forEach((len, i) => valid.fill(1, i * L, i * L + len));
+    const validT = tf.tensor2d(valid, [n, L]);
+    const mask = tf.mul(tf.sub(1, validT), -1e9).reshape([n, 1, 1, L]);
+    let x = tf.add(embedding(p.get('text.tok'), ids), tf.slice(p.get('text.pos'), [0, 0], [L, arch.width]));
+    for (let i = 0; i < arch.textLayers; i++) x = block(p, `text.block${i}`, x, arch.heads, mask);
+    x = layerNorm(x, p.get('text.ln_final.g'), p.get('text.ln_final.b'));
+    const w = tf.div(validT, tf.sum(validT, 1, true)).reshape([n, L, 1]);
+    const pooled = tf.sum(tf.mul(x, w), 1);
+    return linear(pooled, p.get('text.proj')) as tf.Tensor2D;
+  });
+}
+
+function l2normalize(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 2, -1, true), 1e-12)));
+}
+
+/**
+ * CLIP's symmetric InfoNCE: logits = exp(s) * norm(img) @ norm(txt)^T (s clamped at ln 100),
+ * loss = (CE(logits, diag) + CE(logits^T, diag)) / 2.
+ */
+export function clipLoss(img: tf.Tensor, txt: tf.Tensor, logitScale: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const n = img.shape[0]!;
+    const a = l2normalize(img), b = l2normalize(txt);
+    const scale = tf.exp(tf.minimum(logitScale, LOGIT_SCALE_MAX));
+    // plain matMul with an explicit transpose (the transposed wasm kernel is slow)
+    const logits = tf.mul(matMul2d(a as tf.Tensor2D, tf.transpose(b) as tf.Tensor2D), scale);
+    const labels = tf.oneHot(tf.range(0, n, 1, 'int32'), n);
+    const li = tf.losses.softmaxCrossEntropy(labels, logits);
+    const lt = tf.losses.softmaxCrossEntropy(labels, tf.transpose(logits));
+    return tf.div(tf.add(li, lt), 2) as tf.Scalar;
+  });
+}

@@ -1,0 +1,383 @@
+// The world's dual encoder: training (CLIP's symmetric InfoNCE with a learnable temperature,
+// initialised to 1/0.07), checkpoints with --resume, retrieval evaluation, and loading as an
+// `Encoder` (lib/encoders/types.ts), so experiments use it exactly like CLIP.
+// Follows CLIP's recipe (Radford et al. 2021: Adam, warm-up then cosine decay, logit scale
+// clamped at 100) at a toy size, without CLIP's weight decay (weightDecay is an option, applied to
+// every parameter by lib/nn's AdamW); architecture in world-model.ts. Training pairs come from the
+// world's pre-training split (pretrain_world.json), one of an image's 5 captions drawn per step.
+// Determinism: step s draws its batch from Rng(seed).fork(`step/${s}`), so a run resumed at step s
+// sees the same batches as an uninterrupted one.
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../tf.ts';
+import { backendName, initBackend } from '../backend.ts';
+import { Adam, ParamStore, checkpointExists, loadCheckpoint, lossAndGrads, registerWasmKernels, saveCheckpoint } from '../nn/index.ts';
+import { readWorldEntries, readWorldImages, readWorldMeta, type WorldImageEntry } from '../data/world/generate.ts';
+import { DbridgeError } from '../util/errors.ts';
+import { writeJsonAtomic } from '../util/fs.ts';
+import { configHash } from '../util/hash.ts';
+import { Progress } from '../util/progress.ts';
+import { provenance } from '../util/provenance.ts';
+import { Rng } from '../util/rng.ts';
+import type { Encoder, RGBImage } from './types.ts';
+import {
+  DEFAULT_ARCH, type WorldEncoderArch, clipLoss, createWorldEncoderParams, imageForward, imageTokens, patchify, textForward,
+} from './world-model.ts';
+import { CompactVocab, buildVocab } from './world-tokenizer.ts';
+
+export { DEFAULT_ARCH, type WorldEncoderArch } from './world-model.ts';
+
+export interface WorldTrainConfig {
+  steps: number;
+  batchSize: number;
+  /** Peak Adam learning rate (after linear warm-up; cosine decay to 10% of it). */
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipGradNorm: number;
+  seed: number;
+}
+
+/** Defaults sized for the `mini` world on a 2-core CPU (see docs/world.md for the measurements). */
+export const DEFAULT_TRAIN: WorldTrainConfig = {
+  steps: 500,
+  batchSize: 128,
+  lr: 2e-3,
+  warmupSteps: 40,
+  weightDecay: 0,
+  clipGradNorm: 1.0,
+  seed: 0,
+};
+
+export interface WorldEncoderConfig {
+  kind: 'world-dual-encoder';
+  arch: WorldEncoderArch;
+  train: WorldTrainConfig;
+  /** The world it was trained on (its pre-training split depends only on scale sizes and seed). */
+  world: { scale: string; seed: number; pretrainImages: number; sizes: unknown };
+}
+
+export interface RetrievalReport {
+  split: string;
+  images: number;
+  captions: number;
+  /** Image -> text: an image counts as found at k when any of its captions ranks within the top k. */
+  i2t: { r1: number; r5: number; r10: number };
+  /** Text -> image: a caption counts as found at k when its image ranks within the top k. */
+  t2i: { r1: number; r5: number; r10: number };
+  /** Chance levels of R@1 for reference. */
+  chance: { i2t_r1: number; t2i_r1: number };
+}
+
+export interface TrainWorldEncoderOptions {
+  worldDir: string;
+  outDir: string;
+  seed?: number;
+  /** Total optimisation steps (default DEFAULT_TRAIN.steps); with resume, training continues up to it. */
+  steps?: number;
+  resume?: boolean;
+  /** Start over even when outDir holds a checkpoint. */
+  force?: boolean;
+  batchSize?: number;
+  lr?: number;
+  arch?: Partial<Omit<WorldEncoderArch, 'vocab' | 'imageSize'>>;
+  /** Save a checkpoint every this many steps (default 100) and at the end. */
+  checkpointEvery?: number;
+  /** Split of dataset_world.json for the final retrieval report (default 'test'; 'none' to skip). */
+  evalSplit?: string;
+  quiet?: boolean;
+  /** Stop after this many steps of this call (tests use it to simulate an interruption). */
+  maxStepsThisRun?: number;
+}
+
+export interface TrainWorldEncoderResult {
+  outDir: string;
+  step: number;
+  loss: number;
+  logitScale: number;
+  seconds: number;
+  stepsPerSecond: number;
+  retrieval?: RetrievalReport;
+  done: boolean;
+}
+
+async function ensureBackend(): Promise<void> {
+  try { backendName(); } catch { await initBackend(undefined, { quiet: true }); }
+  if (backendName() === 'wasm') registerWasmKernels();
+}
+
+function lrAt(step: number, c: WorldTrainConfig): number {
+  if (step < c.warmupSteps) return c.lr * (step + 1) / c.warmupSteps;
+  const t = (step - c.warmupSteps) / Math.max(1, c.steps - c.warmupSteps);
+  return c.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, t))));
+}
+
+/** Pixels of equally sized images concatenated (n x S x S x 3). */
+function stackImages(images: RGBImage[], size: number, what: string): Uint8Array {
+  const out = new Uint8Array(images.length * size * size * 3);
+  images.forEach((im, i) => {
+    if (im.width !== size || im.height !== size) {
+      throw new DbridgeError(`${what}: image ${i} is ${im.width}x${im.height}; the world encoder takes ${size}x${size} images`);
+    }
+    out.set(im.data, i * size * size * 3);
+  });
+  return out;
+}
+
+/** A trained (or freshly initialised) world encoder, usable through the Encoder interface. */
+export class WorldEncoder implements Encoder {
+  readonly id = 'world-dual-encoder';
+  readonly vocab: CompactVocab;
+  constructor(readonly params: ParamStore, readonly config: WorldEncoderConfig) {
+    this.vocab = new CompactVocab(config.arch.vocab);
+  }
+
+  get dim(): number {
+    return this.config.arch.dim;
+  }
+
+  /** Raw text embeddings [n, D] (row-major), in batches. */
+  async encodeText(captions: string[], batchSize = 256): Promise<Float32Array> {
+    const { arch } = this.config;
+    const out = new Float32Array(captions.length * arch.dim);
+    for (let s = 0; s < captions.length; s += batchSize) {
+      const part = captions.slice(s, s + batchSize);
+      part.forEach((c, i) => { if (typeof c !== 'string') throw new DbridgeError(`encodeText: caption ${s + i} is not a string`); });
+      const { ids, lengths, L } = this.vocab.batch(part, arch.contextLength);
+      const y = tf.tidy(() => textForward(this.params, arch, tf.tensor2d(ids, [part.length, L], 'int32'), lengths));
+      out.set(await y.data() as Float32Array, s * arch.dim);
+      y.dispose();
+    }
+    return out;
+  }
+
+  /** Raw image embeddings [n, D] (row-major), in batches; images must be imageSize x imageSize. */
+  async encodeImage(images: RGBImage[], batchSize = 256): Promise<Float32Array> {
+    const { arch } = this.config;
+    const S = arch.imageSize, T = imageTokens(arch);
+    const out = new Float32Array(images.length * arch.dim);
+    for (let s = 0; s < images.length; s += batchSize) {
+      const part = images.slice(s, s + batchSize);
+      const pix = stackImages(part, S, 'encodeImage');
+      const y = tf.tidy(() => imageForward(this.params, arch, tf.tensor4d(patchify(pix, part.length, S), [part.length, T, 4, 48])));
+      out.set(await y.data() as Float32Array, s * arch.dim);
+      y.dispose();
+    }
+    return out;
+  }
+
+  /** exp(logit_scale), the inverse temperature. */
+  logitScale(): number {
+    return Math.exp(this.params.get('logit_scale').dataSync()[0]);
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
+
+/** Loads a world encoder checkpoint folder (weights.safetensors + config.json). */
+export async function loadWorldEncoder(dir: string): Promise<WorldEncoder> {
+  await ensureBackend();
+  const ck = loadCheckpoint<WorldEncoderConfig>(dir);
+  if (ck.config?.kind !== 'world-dual-encoder') throw new DbridgeError(`${dir} is not a world encoder checkpoint (config.json kind is ${String(ck.config?.kind)})`);
+  const params = createWorldEncoderParams(ck.config.arch, 0);
+  params.load(ck.weights, { source: join(dir, 'weights.safetensors') });
+  return new WorldEncoder(params, ck.config);
+}
+
+/** Cosine-similarity retrieval between the images and captions of one split of dataset_world.json. */
+export async function evaluateRetrieval(encoder: Encoder, worldDir: string, split = 'test'): Promise<RetrievalReport> {
+  const entries = readWorldEntries(worldDir, 'dataset').filter((e) => e.split === split);
+  if (entries.length === 0) throw new DbridgeError(`${worldDir}: split '${split}' has no images`);
+  if (!encoder.encodeImage) throw new DbridgeError(`encoder ${encoder.id} cannot encode images`);
+  const images = await readWorldImages(worldDir, entries);
+  const captions: string[] = [], owner: number[] = [];
+  entries.forEach((e, i) => e.sentences.forEach((s) => { captions.push(s.raw); owner.push(i); }));
+  const D = encoder.dim;
+  const iv = normalizeRows(await encoder.encodeImage(images), D);
+  const tv = normalizeRows(await encoder.encodeText(captions), D);
+  return retrievalFromEmbeddings(iv, tv, owner, D, split);
+}
+
+function normalizeRows(x: Float32Array, d: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < x.length / d; r++) {
+    let n = 0;
+    for (let j = 0; j < d; j++) n += x[r * d + j] ** 2;
+    n = Math.sqrt(n) || 1;
+    for (let j = 0; j < d; j++) out[r * d + j] = x[r * d + j] / n;
+  }
+  return out;
+}
+
+/** Recall@1/5/10 both ways from L2-normalised image rows, text rows and each text row's image. */
+export function retrievalFromEmbeddings(iv: Float32Array, tv: Float32Array, owner: number[], d: number, split = 'test'): RetrievalReport {
+  const nI = iv.length / d, nT = tv.length / d;
+  const sim = new Float32Array(nI * nT);
+  for (let i = 0; i < nI; i++) for (let t = 0; t < nT; t++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += iv[i * d + j] * tv[t * d + j];
+    sim[i * nT + t] = s;
+  }
+  const ks = [1, 5, 10] as const;
+  const i2t = [0, 0, 0], t2i = [0, 0, 0];
+  for (let i = 0; i < nI; i++) {
+    let best = -Infinity;
+    for (let t = 0; t < nT; t++) if (owner[t] === i) best = Math.max(best, sim[i * nT + t]);
+    let rank = 0; // captions of other images scoring above the best own caption
+    for (let t = 0; t < nT; t++) if (owner[t] !== i && sim[i * nT + t] > best) rank++;
+    ks.forEach((k, j) => { if (rank < k) i2t[j]++; });
+  }
+  for (let t = 0; t < nT; t++) {
+    const own = sim[owner[t] * nT + t];
+    let rank = 0;
+    for (let i = 0; i < nI; i++) if (i !== owner[t] && sim[i * nT + t] > own) rank++;
+    ks.forEach((k, j) => { if (rank < k) t2i[j]++; });
+  }
+  const r = (v: number[], n: number) => ({ r1: v[0] / n, r5: v[1] / n, r10: v[2] / n });
+  return { split, images: nI, captions: nT, i2t: r(i2t, nI), t2i: r(t2i, nT), chance: { i2t_r1: Math.min(1, 5 / nT), t2i_r1: 1 / nI } };
+}
+
+interface TrainState {
+  step: number;
+  done: boolean;
+  loss: number;
+  seconds: number;
+  configHash: string;
+  [k: string]: unknown;
+}
+
+/**
+ * Trains the world's dual encoder on the pre-training split of `worldDir` and saves it to
+ * `outDir` (weights.safetensors, optimizer.safetensors, config.json, state.json, eval.json).
+ */
+export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise<TrainWorldEncoderResult> {
+  await ensureBackend();
+  const t0 = Date.now();
+  const meta = readWorldMeta(opts.worldDir);
+  const entries = readWorldEntries(opts.worldDir, 'pretrain');
+  if (entries.length < 2) throw new DbridgeError(`${opts.worldDir}: the pre-training split needs at least 2 images`);
+  const train: WorldTrainConfig = {
+    ...DEFAULT_TRAIN,
+    ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+    ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+    ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
+    seed: opts.seed ?? DEFAULT_TRAIN.seed,
+  };
+  if (!Number.isInteger(train.steps) || train.steps < 1) throw new DbridgeError(`--steps must be a positive integer, got ${train.steps}`);
+  if (!Number.isInteger(train.batchSize) || train.batchSize < 2) throw new DbridgeError(`--batch-size must be an integer >= 2, got ${train.batchSize}`);
+  train.batchSize = Math.min(train.batchSize, entries.length);
+  train.warmupSteps = Math.min(train.warmupSteps, Math.max(1, Math.floor(train.steps / 10)));
+  const captionsAll = entries.flatMap((e) => e.sentences.map((s) => s.raw));
+  const baseArch = { ...DEFAULT_ARCH, ...opts.arch, imageSize: meta.sizes.imageSize };
+  if (baseArch.imageSize % 8 !== 0) throw new DbridgeError(`the world encoder needs an image size that is a multiple of 8, got ${baseArch.imageSize}`);
+  if (baseArch.width % baseArch.heads !== 0) throw new DbridgeError(`width ${baseArch.width} is not divisible by heads ${baseArch.heads}`);
+  const arch: WorldEncoderArch = { ...baseArch, vocab: buildVocab(captionsAll, baseArch.contextLength) };
+  const config: WorldEncoderConfig = {
+    kind: 'world-dual-encoder', arch, train,
+    world: { scale: meta.scale, seed: meta.seed, pretrainImages: entries.length, sizes: meta.sizes },
+  };
+  // what must match for a resume (steps may grow)
+  const hash = configHash({ ...config, train: { ...train, steps: 0, warmupSteps: 0 } });
+
+  let params: ParamStore;
+  let adam: Adam;
+  let startStep = 0;
+  if (checkpointExists(opts.outDir) && !opts.force) {
+    const ck = loadCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir);
+    if (ck.state.configHash !== hash) {
+      throw new DbridgeError(`${opts.outDir} holds an encoder trained with another config or world; use another --out or --force`);
+    }
+    if (!opts.resume && !(ck.state.done && ck.state.step >= train.steps)) {
+      throw new DbridgeError(`${opts.outDir} holds an unfinished encoder (step ${ck.state.step}); pass --resume to continue it or --force to start over`);
+    }
+    params = createWorldEncoderParams(arch, train.seed);
+    params.load(ck.weights, { source: opts.outDir });
+    adam = new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm });
+    if (ck.optimizer) adam.loadState(ck.optimizer);
+    startStep = ck.state.step;
+  } else {
+    if (opts.force) for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
+    params = createWorldEncoderParams(arch, train.seed);
+    adam = new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm });
+  }
+
+  const encoder = new WorldEncoder(params, config);
+  const save = (step: number, loss: number, done: boolean) => saveCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir, {
+    config, weights: params.toHost(), optimizer: adam.stateToHost(),
+    state: { step, done, loss, seconds: (Date.now() - t0) / 1000, configHash: hash, provenance: provenance(backendName()) },
+  });
+
+  let loss = NaN;
+  let step = startStep;
+  const tTrain = Date.now();
+  if (step < train.steps) {
+    const S = arch.imageSize, T = imageTokens(arch), B = train.batchSize;
+    const pixels = stackImages(await readWorldImages(opts.worldDir, entries), S, `${opts.worldDir} pre-training images`);
+    const tokenized = entries.map((e: WorldImageEntry) => e.sentences.map((s) => encoder.vocab.encode(s.raw, arch.contextLength)));
+    const root = new Rng(train.seed);
+    const every = opts.checkpointEvery ?? 100;
+    const stopAt = opts.maxStepsThisRun !== undefined ? Math.min(train.steps, step + opts.maxStepsThisRun) : train.steps;
+    const progress = opts.quiet ? null : new Progress({ total: train.steps, label: 'train-encoder', unit: 'steps' });
+    const pix = new Uint8Array(B * S * S * 3);
+    for (; step < stopAt; step++) {
+      const rng = root.fork(`step/${step}`);
+      const idx = sampleDistinct(rng, entries.length, B);
+      const rows = idx.map((i) => tokenized[i][rng.int(tokenized[i].length)]);
+      idx.forEach((i, b) => pix.set(pixels.subarray(i * S * S * 3, (i + 1) * S * S * 3), b * S * S * 3));
+      const L = Math.min(arch.contextLength, Math.ceil(Math.max(...rows.map((r) => r.length)) / 4) * 4);
+      const ids = new Int32Array(B * L);
+      rows.forEach((r, b) => ids.set(r, b * L));
+      const patches = tf.tensor4d(patchify(pix, B, S), [B, T, 4, 48]);
+      const idT = tf.tensor2d(ids, [B, L], 'int32');
+      const lengths = rows.map((r) => r.length);
+      const res = lossAndGrads(params, () => clipLoss(imageForward(params, arch, patches), textForward(params, arch, idT, lengths), params.get('logit_scale')));
+      tf.dispose([patches, idT]);
+      if (!Number.isFinite(res.loss)) {
+        tf.dispose(res.grads);
+        throw new DbridgeError(`train-encoder: loss became ${res.loss} at step ${step}; try a lower --lr`);
+      }
+      adam.apply(res.grads, lrAt(step, train));
+      tf.dispose(res.grads);
+      loss = res.loss;
+      progress?.update(step + 1, { loss, T: 1 / encoder.logitScale() });
+      if ((step + 1) % every === 0 && step + 1 < stopAt) save(step + 1, loss, false);
+    }
+    progress?.finish({ loss });
+  }
+  const trainSeconds = (Date.now() - tTrain) / 1000;
+  const done = step >= train.steps;
+  save(step, loss, done);
+  let retrieval: RetrievalReport | undefined;
+  const evalSplit = opts.evalSplit ?? 'test';
+  if (done && evalSplit !== 'none') {
+    retrieval = await evaluateRetrieval(encoder, opts.worldDir, evalSplit);
+    writeJsonAtomic(join(opts.outDir, 'eval.json'), { retrieval, logitScale: encoder.logitScale(), step, provenance: provenance(backendName()) });
+  }
+  const result: TrainWorldEncoderResult = {
+    outDir: opts.outDir, step, loss, logitScale: encoder.logitScale(), seconds: (Date.now() - t0) / 1000,
+    stepsPerSecond: (step - startStep) / Math.max(1e-9, trainSeconds), retrieval, done,
+  };
+  encoder.dispose();
+  adam.dispose();
+  return result;
+}
+
+/** k distinct integers in [0, n) (partial Fisher-Yates on a sparse map). */
+function sampleDistinct(rng: Rng, n: number, k: number): number[] {
+  const swapped = new Map<number, number>();
+  const out: number[] = [];
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(n - i);
+    const vj = swapped.get(j) ?? j, vi = swapped.get(i) ?? i;
+    out.push(vj);
+    swapped.set(j, vi);
+  }
+  return out;
+}
+
+/** True when `dir` holds a finished world encoder checkpoint. */
+export function worldEncoderExists(dir: string): boolean {
+  return existsSync(join(dir, 'config.json')) && checkpointExists(dir);
+}
