@@ -4,11 +4,13 @@
 // transformers.js CLIP classes (the fixture in test/fixtures/clip_tiny matches Python `transformers`
 // to ~1e-6). Outputs are the raw projected embeddings (`text_embeds` / `image_embeds`, not
 // L2-normalised), as the paper's `parse_coco.py` stores `encode_text` / `encode_image`.
-// Divergences from OpenAI's `clip` package: captions longer than 77 tokens are truncated (clip.tokenize
-// would raise); images are resized by sharp's bicubic affine transform, not PIL's bicubic filter, so
-// real (non-224) images differ slightly from PIL-preprocessed ones.
+// Images are preprocessed by clip-preprocess.ts (Pillow-exact bicubic resize, HF centre crop), not by
+// transformers.js's processor, whose sharp-based resize does not antialias when shrinking.
+// Divergence from OpenAI's `clip` package: captions longer than 77 tokens are truncated (clip.tokenize
+// would raise).
 import type { Encoder, RGBImage } from './types.ts';
 import { DbridgeError } from '../util/errors.ts';
+import { type ClipImageConfig, clipPixelValues } from './clip-preprocess.ts';
 import {
   type HfLoadOptions, checkModelFolder, configureEnv, pretrainedOptions, resolveModel, takeEmbeddings, wrapLoad,
 } from './hf.ts';
@@ -65,6 +67,11 @@ export class ClipEncoder implements Encoder {
 export interface ClipOptions extends HfLoadOptions {
   /** Load only these towers (default both). */
   towers?: ('text' | 'image')[];
+  /**
+   * Image preprocessing: 'pil' (default; Pillow-exact resize + HF centre crop, lib/encoders/clip-preprocess.ts,
+   * what the paper's embeddings saw) or 'transformers.js' (its processor: sharp's affine bicubic, no antialiasing).
+   */
+  preprocess?: 'pil' | 'transformers.js';
 }
 
 /**
@@ -93,7 +100,9 @@ export async function loadClipEncoder(dirOrId: string, opts: ClipOptions = {}): 
   const po = pretrainedOptions(opts);
 
   let textP: Promise<{ tok: (x: string[], o: object) => Record<string, unknown>; model: (x: object) => Promise<Record<string, TensorLike>>; dispose(): Promise<unknown> }> | null = null;
-  let imageP: Promise<{ proc: (x: unknown[]) => Promise<Record<string, unknown>>; model: (x: object) => Promise<Record<string, TensorLike>>; dispose(): Promise<unknown> }> | null = null;
+  let imageP: Promise<{ proc: (x: unknown[]) => Promise<Record<string, unknown>>; cfg: ClipImageConfig; model: (x: object) => Promise<Record<string, TensorLike>>; dispose(): Promise<unknown> }> | null = null;
+  const preprocess = opts.preprocess ?? 'pil';
+  if (preprocess !== 'pil' && preprocess !== 'transformers.js') throw new DbridgeError(`CLIP preprocess must be 'pil' or 'transformers.js', got '${preprocess}'`);
 
   const loadText = () => (textP ??= wrapLoad(`CLIP text tower from ${dirOrId}`, async () => {
     if (!want.has('text')) throw new DbridgeError(`${dirOrId}: the text tower was not loaded (towers: ${[...want].join(', ')})`);
@@ -111,8 +120,10 @@ export async function loadClipEncoder(dirOrId: string, opts: ClipOptions = {}): 
     await configureEnv(model, opts);
     const proc = await t.AutoProcessor.from_pretrained(model.ref, po);
     const m = await t.CLIPVisionModelWithProjection.from_pretrained(model.ref, po);
+    const p = proc as unknown as { image_processor?: { config?: ClipImageConfig }; config?: ClipImageConfig };
     return {
       proc: proc as unknown as (x: unknown[]) => Promise<Record<string, unknown>>,
+      cfg: p.image_processor?.config ?? p.config ?? {},
       model: m as unknown as (x: object) => Promise<Record<string, TensorLike>>,
       dispose: () => m.dispose(),
     };
@@ -125,7 +136,11 @@ export async function loadClipEncoder(dirOrId: string, opts: ClipOptions = {}): 
       return m(inputs);
     },
     async image(images) {
-      const { proc, model: m } = await loadImage();
+      const { proc, cfg, model: m } = await loadImage();
+      if (preprocess === 'pil') {
+        const px = clipPixelValues(images, cfg);
+        return m({ pixel_values: new t.Tensor('float32', px.data, px.dims) });
+      }
       const raw = images.map((im) => new t.RawImage(new Uint8ClampedArray(im.data.buffer, im.data.byteOffset, im.data.byteLength), im.width, im.height, 3));
       const inputs = await proc(raw);
       return m({ pixel_values: inputs.pixel_values });

@@ -67,3 +67,46 @@ test('CLIP encoder validates inputs and output shapes', async () => {
   await assert.rejects(fake.encodeText(['a']), /expected an output of shape \[1, 4\], got \[1, 3\]/);
   await assert.rejects(fake.encodeImage([{ width: 1, height: 1, data: new Uint8Array(3) }]), /contains NaN/);
 });
+
+test('Pillow-exact resize: bit-identical to Pillow on 10 synthetic cases (bicubic/bilinear/lanczos/box/hamming, down and up)', async () => {
+  const { pilResize } = await import('../../lib/encoders/clip-preprocess.ts');
+  const { createHash } = await import('node:crypto');
+  const j = JSON.parse(readFileSync(join(REF, 'resize', 'pil_resize.json'), 'utf8'));
+  assert.equal(j.cases.length, 10);
+  for (const c of j.cases) {
+    const [w, h] = c.in;
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < 3; k++) {
+      data[(y * w + x) * 3 + k] = (x * 7 + y * 13 + ((x * y) % 29) * 5 + k * 50 + ((Math.floor(x / 3) + Math.floor(y / 5)) % 2) * 90) % 256;
+    }
+    const r = pilResize({ width: w, height: h, data }, c.out[0], c.out[1], c.resample);
+    assert.deepEqual([r.width, r.height], c.out);
+    assert.equal(createHash('sha256').update(r.data).digest('hex'), c.sha256, `${c.in} -> ${c.out} resample ${c.resample}`);
+  }
+  assert.throws(() => pilResize({ width: 2, height: 2, data: new Uint8Array(12) }, 1, 1, 0), /resample mode 0 is not supported/);
+});
+
+test('CLIP on real-sized, non-square JPEGs (resize + centre crop) matches Python transformers (PIL backend)', async () => {
+  const { clipPixelValues, resizeTarget } = await import('../../lib/encoders/clip-preprocess.ts');
+  const R = join(REF, 'resize');
+  const man = JSON.parse(readFileSync(join(R, 'manifest.json'), 'utf8')) as { files: string[] };
+  const imgs = await Promise.all(man.files.map((f) => readImage(join(FIXTURES, 'karpathy', f))));
+  const cfg = JSON.parse(readFileSync(join(DIR, 'preprocessor_config.json'), 'utf8'));
+  const px = clipPixelValues(imgs, cfg);
+  assert.deepEqual(px.dims, [4, 3, 32, 32]);
+  const dPx = maxAbsDiff(px.data, toFloat32(readNpy(join(R, 'pixel_values.npy'))));
+  assert.ok(dPx <= 1e-6, `pixel_values differ by ${dPx}`);
+  const enc = await loadClipEncoder(DIR, { towers: ['image'] });
+  const e = await enc.encodeImage(imgs);
+  const dEmb = maxAbsDiff(e, toFloat32(readNpy(join(R, 'image_embeds.npy'))));
+  console.log(`# CLIP resize path vs python (PIL): pixel_values ${dPx.toExponential(2)}, image_embeds ${dEmb.toExponential(2)}`);
+  assert.ok(dEmb <= 1e-4, `image_embeds differ by ${dEmb}`);
+  // transformers.js's own processor (sharp, no antialiasing) is measurably different on the same images
+  const tjs = await loadClipEncoder(DIR, { towers: ['image'], preprocess: 'transformers.js' });
+  const dTjs = maxAbsDiff(await tjs.encodeImage(imgs), toFloat32(readNpy(join(R, 'image_embeds.npy'))));
+  assert.ok(dTjs > 1e-3, `expected the sharp-based path to differ, got ${dTjs}`);
+  // MSCOCO's usual sizes at 224
+  assert.deepEqual(resizeTarget(640, 480, { shortest_edge: 224 }), [298, 224]);
+  assert.deepEqual(resizeTarget(480, 640, { shortest_edge: 224 }), [224, 298]);
+  assert.deepEqual(resizeTarget(500, 333, { shortest_edge: 224 }), [336, 224]);
+});
