@@ -16,44 +16,47 @@ function hash(x: number, y: number): number {
   return h; // int32 (kept small-integer for speed; callers mask it)
 }
 
-/** Open-addressing hash map from an (int32, int32) pair to a dense id 0, 1, 2, ... */
+/**
+ * Open-addressing hash map from an (int32, int32) pair to a dense id 0, 1, 2, ... Each slot keeps
+ * [x, y, id + 1] side by side (one cache line per probe); linear probing, load <= 1/2.
+ */
 class PairIds {
-  private a = new Int32Array(1 << 16);
-  private b = new Int32Array(1 << 16);
-  private v = new Int32Array(1 << 16).fill(-1);
+  private t = new Int32Array(3 << 16);
   private mask = (1 << 16) - 1;
   size = 0;
 
   get(x: number, y: number): number {
+    const t = this.t;
     let h = hash(x, y) & this.mask;
     for (;;) {
-      const id = this.v[h];
-      if (id === -1) break;
-      if (this.a[h] === x && this.b[h] === y) return id;
+      const o = h * 3;
+      const id = t[o + 2];
+      if (id === 0) break;
+      if (t[o] === x && t[o + 1] === y) return id - 1;
       h = (h + 1) & this.mask;
     }
     const id = this.size++;
-    this.a[h] = x;
-    this.b[h] = y;
-    this.v[h] = id;
+    const o = h * 3;
+    t[o] = x;
+    t[o + 1] = y;
+    t[o + 2] = id + 1;
     if (this.size * 2 > this.mask) this.grow();
     return id;
   }
 
   private grow(): void {
-    const { a, b, v } = this;
+    const old = this.t;
     const cap = (this.mask + 1) * 2;
-    this.a = new Int32Array(cap);
-    this.b = new Int32Array(cap);
-    this.v = new Int32Array(cap).fill(-1);
+    this.t = new Int32Array(3 * cap);
     this.mask = cap - 1;
-    for (let i = 0; i < v.length; i++) {
-      if (v[i] === -1) continue;
-      let h = hash(a[i], b[i]) & this.mask;
-      while (this.v[h] !== -1) h = (h + 1) & this.mask;
-      this.a[h] = a[i];
-      this.b[h] = b[i];
-      this.v[h] = v[i];
+    const t = this.t;
+    for (let o = 0; o < old.length; o += 3) {
+      if (old[o + 2] === 0) continue;
+      let h = hash(old[o], old[o + 1]) & this.mask;
+      while (t[h * 3 + 2] !== 0) h = (h + 1) & this.mask;
+      t[h * 3] = old[o];
+      t[h * 3 + 1] = old[o + 1];
+      t[h * 3 + 2] = old[o + 2];
     }
   }
 }
@@ -91,6 +94,7 @@ export class NgramIndex {
   private used = 0;
   private cur = new Int32Array(256);
   private wids = new Int32Array(256);
+  private uni = new Int32Array(1024).fill(-1);
 
   /** Counts the n-grams (1..maxN) of a caption split as Python's str.split() splits it. */
   count(caption: string, maxN = 4): NgramCounts {
@@ -118,7 +122,22 @@ export class NgramIndex {
       bounds.push(len);
       const m = L - k + 1;
       // cur[i] = id of the n-gram of order k starting at i, built from the order k-1 one
-      for (let i = 0; i < m; i++) cur[i] = this.keys.get(k === 1 ? -1 : cur[i], wids[i + k - 1]);
+      if (k === 1) {
+        // unigram ids straight from the word id (no hashing)
+        for (let i = 0; i < m; i++) {
+          const w = wids[i];
+          if (w >= this.uni.length) {
+            const grown = new Int32Array(Math.max(w + 1, 2 * this.uni.length)).fill(-1);
+            grown.set(this.uni);
+            this.uni = grown;
+          }
+          let g = this.uni[w];
+          if (g === -1) { g = this.keys.get(-1, w); this.uni[w] = g; }
+          cur[i] = g;
+        }
+      } else {
+        for (let i = 0; i < m; i++) cur[i] = this.keys.get(cur[i], wids[i + k - 1]);
+      }
       for (let i = 0; i < m; i++) {
         const g = cur[i];
         if (g >= this.slot.length) {

@@ -6,8 +6,17 @@
 // Characters for which Python's str.isspace() is true (str.split() with no argument splits on runs).
 const PY_WS = /[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
+const OTHER_WS = /[\t\n\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+
 /** Python `s.split()`. */
 export function pySplit(s: string): string[] {
+  if (!OTHER_WS.test(s) && s.indexOf('  ') < 0) {
+    // common case: single ASCII spaces only
+    const parts = s.split(' ');
+    if (parts.length && parts[0] === '') parts.shift();
+    if (parts.length && parts[parts.length - 1] === '') parts.pop();
+    return parts;
+  }
   const parts = s.split(PY_WS);
   if (parts.length && parts[0] === '') parts.shift();
   if (parts.length && parts[parts.length - 1] === '') parts.pop();

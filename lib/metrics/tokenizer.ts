@@ -197,10 +197,15 @@ const RULES: Rule[] = [
   rule('&nbsp;', () => null),
 ];
 
-const LETTERS_ONLY = /[A-Za-z]+/y;
-const IS_WS = /[ \t\u00A0\u2000-\u200A\u3000\n\r]/;
-const SIMPLE_PUNCT = /[.,;:?!]/;
 const ABBREV_DOT = new RegExp(`^(?:${caseless(ABBREV1)}|${caseless(ABBREV4)}\\.)$`, 'u');
+
+// SPACE and NEWLINE characters of the lexer (the only ones the whitespace rules consume)
+function isWs(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000;
+}
+const isAsciiLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+// . , ; : ? !
+const isSimplePunct = (c: number) => c === 46 || c === 44 || c === 59 || c === 58 || c === 63 || c === 33;
 
 /**
  * PTB tokens of one line of text (before lower-casing and punctuation removal). Characters no rule
@@ -208,34 +213,32 @@ const ABBREV_DOT = new RegExp(`^(?:${caseless(ABBREV1)}|${caseless(ABBREV4)}\\.)
  */
 export function ptbLex(text: string): string[] {
   // The Java lexer works on UTF-16 code units of the BMP only: astral characters match no rule.
-  const s = text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDFFF]/g, '') + '\n';
+  const s = (/[\uD800-\uDFFF]/.test(text) ? text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDFFF]/g, '') : text) + '\n';
   const out: string[] = [];
   let pos = 0;
   const n = s.length - 1;
   while (pos < n) {
     // Fast paths (same result as the full rule set, checked on the reference captions): a
     // whitespace-delimited run of ASCII letters, possibly followed by one of .,;:?! (unless it could
-    // be an abbreviation such as "mr." or "a."), and lone ,;:. or runs of ?! before whitespace.
-    const c = s[pos];
-    if (IS_WS.test(c)) { pos++; continue; } // no rule but the whitespace one starts with a space
-    if (pos === 0 || IS_WS.test(s[pos - 1])) {
-      LETTERS_ONLY.lastIndex = pos;
-      if (LETTERS_ONLY.test(s)) {
-        const end = LETTERS_ONLY.lastIndex;
-        const next = s[end];
-        if (IS_WS.test(next) || (SIMPLE_PUNCT.test(next) && IS_WS.test(s[end + 1]))) {
-          const word = s.slice(pos, end);
-          const special = (end - pos === 6 && word.toLowerCase() === 'cannot') || (next === '.' && ABBREV_DOT.test(word + '.'));
-          if (!special) {
-            out.push(word);
-            pos = end;
-            continue;
-          }
+    // be an abbreviation such as "mr." or "a."), and lone ,;:.?! before whitespace.
+    const c = s.charCodeAt(pos);
+    if (isWs(c)) { pos++; continue; } // no rule but the whitespace one starts with a space
+    if (isAsciiLetter(c) && (pos === 0 || isWs(s.charCodeAt(pos - 1)))) {
+      let end = pos + 1;
+      while (isAsciiLetter(s.charCodeAt(end))) end++;
+      const next = s.charCodeAt(end);
+      if (isWs(next) || (isSimplePunct(next) && isWs(s.charCodeAt(end + 1)))) {
+        const word = s.slice(pos, end);
+        const special = (end - pos === 6 && word.toLowerCase() === 'cannot') || (next === 46 && ABBREV_DOT.test(word + '.'));
+        if (!special) {
+          out.push(word);
+          pos = end;
+          continue;
         }
       }
     }
-    if (SIMPLE_PUNCT.test(c) && IS_WS.test(s[pos + 1]) && !(c === '.' && s[pos + 2] === '.')) {
-      out.push(c);
+    if (isSimplePunct(c) && isWs(s.charCodeAt(pos + 1)) && !(c === 46 && s.charCodeAt(pos + 2) === 46)) {
+      out.push(s[pos]);
       pos++;
       continue;
     }
@@ -268,7 +271,7 @@ export function ptbLex(text: string): string[] {
  * replaces '\n'; other line breaks would shift its line alignment, which we do not reproduce).
  */
 export function tokenizeCaption(caption: string): string {
-  const toks = ptbLex(caption.replace(/[\n\r\u2028\u2029\u000B\u000C\u0085]/g, ' '));
+  const toks = ptbLex(HAS_NL.test(caption) ? caption.replace(ALL_NL, ' ') : caption);
   const kept: string[] = [];
   for (const t of toks) {
     // The removal list is compared with the lower-cased token, so only its entries that are already
@@ -278,6 +281,9 @@ export function tokenizeCaption(caption: string): string {
   }
   return kept.join(' ');
 }
+
+const HAS_NL = /[\n\r\u2028\u2029\u000B\u000C\u0085]/;
+const ALL_NL = /[\n\r\u2028\u2029\u000B\u000C\u0085]/g;
 
 /** Tokenises every caption of a reference/candidate map (same keys, same order). */
 export function tokenizeAll<K>(captions: Map<K, string[]>): Map<K, string[]> {
