@@ -186,6 +186,17 @@ function evalLoss(decoder: CaptionDecoder, inputs: Float32Array, dim: number, ex
   return count > 0 ? sum / count : NaN;
 }
 
+/**
+ * AdamW over the decoder's parameters. Built inside tf.tidy: lib/nn's Adam keeps the zerosLike
+ * tensors its moment variables were made from alive (2 tensors per parameter); the variables
+ * survive the tidy (they hold their own reference to the data).
+ */
+function newAdam(decoder: CaptionDecoder, lr: number, weightDecay: number, clipGradNorm?: number): Adam {
+  let optim: Adam | null = null;
+  tf.tidy(() => { optim = new Adam(decoder.params, { lr, weightDecay, ...(clipGradNorm ? { clipGradNorm } : {}) }); });
+  return optim!;
+}
+
 /** Trains a caption decoder on text embeddings and captions; see TrainDecoderOptions for defaults. */
 export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDecoderResult> {
   const treatment = checkTrainTreatment(opts.treatment);
@@ -233,7 +244,7 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
     const ck = loadCheckpoint<DecoderConfig, ResumeState>(resumeDir);
     if (ck.state.optionsHash !== optionsHash) throw new DbridgeError(`--resume: ${resumeDir} was written with different data or options; use another --out or drop --resume`);
     decoder = decoderFromWeights(ck.config, ck.weights, resumeDir);
-    optim = new Adam(decoder.params, { lr, weightDecay: hyper.weightDecay, ...(opts.clipGradNorm ? { clipGradNorm: opts.clipGradNorm } : {}) });
+    optim = newAdam(decoder, lr, hyper.weightDecay, opts.clipGradNorm);
     if (ck.optimizer) optim.loadState(ck.optimizer);
     state = ck.state;
   } else {
@@ -242,7 +253,7 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
       inputDim: D, lm: lmSpec, lmOverrides: opts.lmOverrides, mapper: opts.mapper, prefixLength: opts.prefixLength, mapperHidden: opts.mapperHidden,
       vocab: vocab.ids, treatment, noiseVariance, maxSeqLen, textMean: opts.textMean ?? null, seed,
     });
-    optim = new Adam(decoder.params, { lr, weightDecay: hyper.weightDecay, ...(opts.clipGradNorm ? { clipGradNorm: opts.clipGradNorm } : {}) });
+    optim = newAdam(decoder, lr, hyper.weightDecay, opts.clipGradNorm);
   }
   if (decoder.prefixPositions + maxSeqLen - 1 > decoder.config.lm.nPositions) {
     decoder.dispose(); optim.dispose();
