@@ -62,6 +62,12 @@ export interface EmbedOptions {
   signal?: AbortSignal;
   /** Called after every encoder batch (tests use it to interrupt). */
   onBatch?(info: { split: string; shard: number; kind: 'media' | 'text'; rows: number }): void;
+  /**
+   * What identifies the encoder's weights beyond its id (e.g. a hash of its model files; see
+   * folderFingerprint in sources.ts). Part of the job fingerprint, so a retrained encoder never reuses shards
+   * or a finished output of the old one.
+   */
+  encoderFingerprint?: string;
   /** Extra fields for meta.json (model path, device, ...). */
   extraMeta?: Record<string, unknown>;
   /** Show a progress bar (default true; DBRIDGE_QUIET=1 silences it anyway). */
@@ -156,7 +162,9 @@ export async function embedDataset(opts: EmbedOptions): Promise<EmbedSummary> {
   const dim = encoder.dim;
   if (!Number.isInteger(dim) || dim <= 0) throw new DbridgeError(`embed: encoder ${encoder.id} has invalid dim ${dim}`);
 
-  const fingerprint = configHash({ v: 1, encoder: encoder.id, dim, dataset: opts.dataset, modality, shardSize, items: itemsHash(opts.splits) });
+  const fingerprint = configHash({
+    v: 1, encoder: encoder.id, weights: opts.encoderFingerprint, dim, dataset: opts.dataset, modality, shardSize, items: itemsHash(opts.splits),
+  });
   const job: JobFile = {
     version: 1, fingerprint, encoder: encoder.id, dim, dataset: opts.dataset, modality, shardSize,
     splits: opts.splits.map((s) => ({
@@ -172,7 +180,10 @@ export async function embedDataset(opts: EmbedOptions): Promise<EmbedSummary> {
   if (existsSync(metaPath)) {
     const meta = readJson<EmbeddingMeta & { fingerprint?: string }>(metaPath, 'embedding meta');
     if (meta.fingerprint === fingerprint) { summary.alreadyComplete = true; return summary; }
-    throw new DbridgeError(`${outDir} already holds embeddings of another job (encoder ${meta.encoder}, dataset ${meta.dataset}); use another --out or delete it`);
+    throw new DbridgeError(
+      `${outDir} already holds embeddings of another job (encoder ${meta.encoder}, dataset ${meta.dataset}; ` +
+        'different weights, items or settings); use another --out or delete it',
+    );
   }
   const jobPath = join(partialDir(outDir), 'job.json');
   if (existsSync(jobPath)) {
@@ -240,7 +251,7 @@ export async function embedDataset(opts: EmbedOptions): Promise<EmbedSummary> {
     summary.splits[split.name].shardsComputed++;
     shardsDone++;
   }
-  progress?.finish();
+  if (progress && itemsDone === 0) progress.finish(); // otherwise the last update already printed the final line
 
   finalize(opts, job, fingerprint);
   if (!opts.keepShards) rmSync(partialDir(outDir), { recursive: true, force: true });
@@ -316,6 +327,7 @@ function finalize(opts: EmbedOptions, job: JobFile, fingerprint: string): void {
     means_from: hasMeans ? meanSplit : null,
     counts: Object.fromEntries(job.splits.map((s) => [s.name, { items: s.items, captions: s.captions }])),
     fingerprint,
+    encoder_fingerprint: opts.encoderFingerprint ?? null,
   };
   writeJsonAtomic(p.meta, meta);
 }

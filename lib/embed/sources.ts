@@ -2,6 +2,7 @@
 // caption CSVs (AudioCaps, Clotho) become EmbedSplits, with a media loader reading files from a folder.
 // Split order: train, val, test first (the layout's SPLITS), then any other split in file order.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { SPLITS } from '../embeddings/layout.ts';
 import { type KarpathyDataset } from '../data/karpathy.ts';
@@ -82,4 +83,24 @@ export function findKarpathyJson(dir: string): string {
   if (candidates.length === 0) throw new DbridgeError(`${dir} has no Karpathy-format JSON (a *.json with an "images" array)`);
   if (candidates.length > 1) throw new DbridgeError(`${dir} has several Karpathy-format JSON files (${candidates.join(', ')}); pick one with --karpathy`);
   return join(dir, candidates[0]);
+}
+
+/**
+ * A short content hash of the named files of a model folder (those that exist), plus `extra` settings:
+ * identifies the weights an embedding was made with (the encoder's id alone names only the architecture).
+ */
+export function folderFingerprint(dir: string, files: string[], extra: Record<string, unknown> = {}): string {
+  const h = createHash('sha256');
+  let found = 0;
+  for (const f of files) {
+    const p = join(dir, f);
+    if (!existsSync(p) || !statSync(p).isFile()) continue;
+    found++;
+    h.update(`${f}\0`);
+    h.update(readFileSync(p));
+    h.update('\0');
+  }
+  if (found === 0) throw new DbridgeError(`${dir}: none of ${files.join(', ')} found to identify the model`);
+  h.update(JSON.stringify(extra));
+  return h.digest('hex').slice(0, 16);
 }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, tmpDir, maxAbsDiff } from '../helpers.ts';
 import { embedDataset, EmbedInterrupted, type EmbedOptions } from '../../lib/embed/embed.ts';
-import { karpathyEmbedSplits, imageFolderLoader, findKarpathyJson } from '../../lib/embed/sources.ts';
+import { karpathyEmbedSplits, imageFolderLoader, findKarpathyJson, folderFingerprint } from '../../lib/embed/sources.ts';
 import { loadKarpathy } from '../../lib/data/karpathy.ts';
 import { fakeEncoder, D } from './fake-encoder.ts';
 import { readNpy } from '../../lib/io/npy.ts';
@@ -133,6 +133,14 @@ test('refuses to mix jobs and checks encoder outputs', async () => {
   const done = tmpDir();
   await embedDataset(job(done));
   await assert.rejects(embedDataset(job(done, { dataset: 'flickr30k' })), /already holds embeddings of another job/);
+  // same encoder id, other weights (e.g. a retrained world encoder): never taken for the finished job
+  await assert.rejects(embedDataset(job(done, { encoderFingerprint: 'retrained' })), /already holds embeddings of another job/);
+  const d1 = tmpDir(), d2 = tmpDir();
+  writeFileSync(join(d1, 'weights.safetensors'), 'a');
+  writeFileSync(join(d2, 'weights.safetensors'), 'b');
+  assert.notEqual(folderFingerprint(d1, ['weights.safetensors', 'config.json']), folderFingerprint(d2, ['weights.safetensors', 'config.json']));
+  assert.equal(folderFingerprint(d1, ['weights.safetensors']), folderFingerprint(d1, ['weights.safetensors']));
+  assert.throws(() => folderFingerprint(d1, ['model.onnx']), /none of model\.onnx found/);
   const bad = fakeEncoder();
   bad.encodeText = async (c) => new Float32Array(c.length * D - 1);
   await assert.rejects(embedDataset(job(tmpDir(), { encoder: bad })), /returned 23 values for 3 inputs; expected 3 x 8/);
@@ -151,6 +159,7 @@ test('dbridge embed with the tiny CLIP on the handmade Flickr30K file; world and
     '--images', join(K, 'flickr30k_images'), '--out', out, '--batch-size', '3', '--shard-size', '1', '--backend', 'wasm', '--quiet']);
   const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
   assert.equal(meta.encoder, 'clip:clip_tiny');
+  assert.match(meta.encoder_fingerprint, /^[0-9a-f]{16}$/);
   assert.equal(meta.dim, 16);
   assert.deepEqual(meta.counts, { train: { items: 2, captions: 10 }, val: { items: 1, captions: 5 }, test: { items: 1, captions: 5 } });
   const idx = JSON.parse(readFileSync(join(out, 'val', 'index.json'), 'utf8'));

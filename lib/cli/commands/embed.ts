@@ -15,8 +15,9 @@ import { loadAudioCaptions } from '../../data/audiocaps.ts';
 import type { Encoder } from '../../encoders/types.ts';
 import { embedDataset, type EmbedOptions, type EmbedSplit, type EmbedItem, type Media } from '../../embed/embed.ts';
 import {
-  audioEmbedSplits, audioFolderLoader, findKarpathyJson, imageFolderLoader, karpathyEmbedSplits, missingMedia,
+  audioEmbedSplits, audioFolderLoader, findKarpathyJson, folderFingerprint, imageFolderLoader, karpathyEmbedSplits, missingMedia,
 } from '../../embed/sources.ts';
+import { DTYPE_SUFFIX } from '../../encoders/hf.ts';
 import { provenance } from '../../util/provenance.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,7 +43,18 @@ async function loadWorld(encoderDir: string): Promise<Encoder> {
   return mod.loadWorldEncoder(encoderDir);
 }
 
+/** Content hash of a transformers.js model folder's files (or the hub id and dtype when it is not a folder). */
+function hfFingerprint(model: string, onnx: string[], dtype = 'fp32'): string {
+  if (!existsSync(model)) return `hub:${model}:${dtype}`;
+  const suffix = DTYPE_SUFFIX[dtype] ?? '';
+  return folderFingerprint(model, [
+    'config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json', ...onnx.map((o) => `onnx/${o}${suffix}.onnx`),
+  ], { dtype, preprocess: 'pil' });
+}
+
 export interface EmbedPlan {
+  /** Identifies the encoder's weights (folder content hash, or the hub id) for the resume fingerprint. */
+  fingerprint: () => string;
   dataset: string;
   modality: 'image' | 'audio';
   splits: EmbedSplit[];
@@ -70,6 +82,7 @@ export function planEmbed(args: ParsedArgs): EmbedPlan {
     const mediaDir = (args.images as string | undefined) ?? worldDir;
     const splits = karpathyEmbedSplits(ds, only);
     return {
+      fingerprint: () => folderFingerprint(args.encoder as string, ['weights.safetensors', 'config.json']),
       dataset: ds.dataset === 'unknown' ? 'world' : ds.dataset, modality: 'image', splits, mediaDir,
       loadMedia: imageFolderLoader(mediaDir),
       encoder: () => loadWorld(args.encoder as string),
@@ -87,6 +100,7 @@ export function planEmbed(args: ParsedArgs): EmbedPlan {
     const splits = karpathyEmbedSplits(ds, only);
     const mediaDir = args.images as string;
     return {
+      fingerprint: () => hfFingerprint(model, ['text_model', 'vision_model'], hf.dtype),
       dataset, modality: 'image', splits, mediaDir, loadMedia: imageFolderLoader(mediaDir),
       encoder: async () => (await import('../../encoders/clip.ts')).loadClipEncoder(model, hf),
       extraMeta: { model, karpathy: resolve(args.karpathy as string), media_dir: resolve(mediaDir), onnx_device: hf.device ?? 'cpu', onnx_dtype: hf.dtype ?? 'fp32' },
@@ -109,6 +123,7 @@ export function planEmbed(args: ParsedArgs): EmbedPlan {
     let splits = audioEmbedSplits(sets);
     if (only) splits = splits.filter((s) => only.includes(s.name));
     return {
+      fingerprint: () => hfFingerprint(model, ['text_model', 'audio_model'], hf.dtype),
       dataset, modality: 'audio', splits, mediaDir, loadMedia: audioFolderLoader(mediaDir),
       encoder: async () => (await import('../../encoders/clap.ts')).loadClapEncoder(model, hf),
       extraMeta: { model, captions: list, media_dir: resolve(mediaDir), onnx_device: hf.device ?? 'cpu', onnx_dtype: hf.dtype ?? 'fp32' },
@@ -158,6 +173,7 @@ const spec: CommandSpec = {
       }
     }
     const encoder = await plan.encoder();
+    const encoderFingerprint = plan.fingerprint();
     const controller = new AbortController();
     const onSig = () => {
       if (controller.signal.aborted) process.exit(130);
@@ -173,6 +189,7 @@ const spec: CommandSpec = {
       modality: plan.modality,
       splits: plan.splits,
       loadMedia: plan.loadMedia,
+      encoderFingerprint,
       batchSize: args.batchSize as number,
       textBatchSize: args.textBatchSize as number,
       shardSize: args.shardSize as number,
