@@ -27,11 +27,17 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Average the loss over this many steps per loss-curve point. */
   logEvery: number;
+  /**
+   * Rows per forward/backward pass; a batch is split into micro-batches whose gradients are summed
+   * (the same mean loss, the same update up to float rounding). 0 = the whole batch at once.
+   * The paper config uses 16: its activations for 64 rows do not fit the wasm heap.
+   */
+  microBatch: number;
 }
 
 export const PAPER_TRAIN: TrainConfig = {
   steps: 3_000_000, batchSize: 64, lr: 8e-5, beta1: 0.9, beta2: 0.99, clipGradNorm: 1.0,
-  emaDecay: 0.995, emaEvery: 10, emaAfterStep: 100, checkpointEvery: 10_000, logEvery: 100,
+  emaDecay: 0.995, emaEvery: 10, emaAfterStep: 100, checkpointEvery: 10_000, logEvery: 100, microBatch: 16,
 };
 
 export interface ScaleConfig {
@@ -56,12 +62,12 @@ export const SCALES: Record<string, ScaleConfig> = {
   smoke: {
     description: 'seconds: the small fixture U-Net (initDim 8, mults 1,2), 200 steps, batch 32',
     denoiser: (L) => unet(L, 8, [1, 2]),
-    train: { ...PAPER_TRAIN, steps: 200, batchSize: 32, lr: 1e-3, emaAfterStep: 10, emaEvery: 1, emaDecay: 0.99, checkpointEvery: 100, logEvery: 10 },
+    train: { ...PAPER_TRAIN, steps: 200, batchSize: 32, lr: 1e-3, emaAfterStep: 10, emaEvery: 1, emaDecay: 0.99, checkpointEvery: 100, logEvery: 10, microBatch: 0 },
   },
   mini: {
     description: 'minutes: U-Net initDim 16, mults 1,2,4, 5000 steps, batch 64',
     denoiser: (L) => unet(L, 16, [1, 2, 4]),
-    train: { ...PAPER_TRAIN, steps: 5000, lr: 3e-4, emaAfterStep: 100, emaDecay: 0.995, checkpointEvery: 1000, logEvery: 50 },
+    train: { ...PAPER_TRAIN, steps: 5000, lr: 3e-4, emaAfterStep: 100, emaDecay: 0.995, checkpointEvery: 1000, logEvery: 50, microBatch: 0 },
   },
   paper: {
     description: 'the official train_norm.py setting: U-Net 512/32/(1,2,4,8), 3M steps, batch 64, lr 8e-5',
@@ -71,7 +77,7 @@ export const SCALES: Record<string, ScaleConfig> = {
   resmlp: {
     description: 'Diffusion-Link style residual MLP (3 blocks, width 1024), 20000 steps, batch 64',
     denoiser: (L) => ({ kind: 'resmlp', length: L, width: 1024, blocks: 3, timeDim: 256 }),
-    train: { ...PAPER_TRAIN, steps: 20_000, lr: 1e-4, checkpointEvery: 2000, logEvery: 100 },
+    train: { ...PAPER_TRAIN, steps: 20_000, lr: 1e-4, checkpointEvery: 2000, logEvery: 100, microBatch: 0 },
   },
 };
 

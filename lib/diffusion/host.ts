@@ -13,7 +13,7 @@ export interface BridgeEmbeddingsOptions {
   M: number;
   /** DDIM steps (official 5). */
   steps: number;
-  /** Rows per tensor batch (default 256). */
+  /** Rows per tensor batch (default 64: the paper Unet1D keeps ~32 MiB of activations per row, and the wasm heap is limited to a few GiB). */
   batchSize?: number;
   eta?: number;
   seed?: number;
@@ -62,7 +62,7 @@ export async function bridgeEmbeddings(core: DiffusionCore, raw: Float32Array, n
   opts: BridgeEmbeddingsOptions): Promise<Float32Array> {
   checkShape(core, raw, n, d, mean);
   const x = mean ? preprocessRows(raw, n, d, mean, core.radius) : raw;
-  return batched(n, d, opts.batchSize ?? 256, 'bridge', opts.progress ?? false, (s, rows) => tf.tidy(() =>
+  return batched(n, d, opts.batchSize ?? 64, 'bridge', opts.progress ?? false, (s, rows) => tf.tidy(() =>
     bridge(core, tf.tensor2d(x.subarray(s * d, (s + rows) * d), [rows, d]), { M: opts.M, steps: opts.steps, eta: opts.eta, seed: opts.seed })));
 }
 
@@ -74,7 +74,7 @@ export async function augmentEmbeddings(core: DiffusionCore, raw: Float32Array, 
   opts: AugmentEmbeddingsOptions): Promise<Float32Array> {
   checkShape(core, raw, n, d, mean);
   const x = mean ? preprocessRows(raw, n, d, mean, core.radius) : raw;
-  return batched(n, d, opts.batchSize ?? 256, 'augment', opts.progress ?? false, (s, rows) => tf.tidy(() =>
+  return batched(n, d, opts.batchSize ?? 64, 'augment', opts.progress ?? false, (s, rows) => tf.tidy(() =>
     augment(core, tf.tensor2d(x.subarray(s * d, (s + rows) * d), [rows, d]), {
       A: opts.A, steps: opts.steps, seed: opts.seed, rowOffset: s, noiseStep: opts.noiseStep, eta: opts.eta,
     })));

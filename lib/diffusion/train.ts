@@ -91,12 +91,51 @@ export class BatchSampler {
   }
 }
 
+/**
+ * One optimiser step on a batch given as host arrays (B rows of x0 and noise, B timesteps): the
+ * model's loss, gradients (summed over micro-batches of `microBatch` rows, each scaled by its
+ * share of the batch so the total is the gradient of the batch-mean loss), then Adam with
+ * clipping. Returns the batch loss and the gradient norm before clipping.
+ */
+export function optimizerStep(model: DiffusionModel, opt: Adam, x0: Float32Array, noise: Float32Array, t: readonly number[],
+  lr: number, microBatch = 0): { loss: number; gradNorm: number } {
+  const B = t.length, L = model.length;
+  const mb = microBatch > 0 ? Math.min(microBatch, B) : B;
+  let acc: Record<string, tf.Tensor> | null = null;
+  let lossSum = 0;
+  try {
+    for (let s = 0; s < B; s += mb) {
+      const m = Math.min(mb, B - s);
+      const xs = tf.tensor2d(x0.subarray(s * L, (s + m) * L), [m, L]);
+      const ns = tf.tensor2d(noise.subarray(s * L, (s + m) * L), [m, L]);
+      const ts = t.slice(s, s + m);
+      const { loss, grads } = lossAndGrads(model.denoiser.params, () => (m === B ? model.loss(xs, ts, ns) : tf.mul(model.loss(xs, ts, ns), m / B) as tf.Scalar));
+      tf.dispose([xs, ns]);
+      lossSum += loss;
+      if (!acc) acc = grads;
+      else {
+        for (const [k, g] of Object.entries(grads)) {
+          const prev = acc[k];
+          acc[k] = prev ? tf.add(prev, g) : g;
+          if (prev) { prev.dispose(); g.dispose(); }
+        }
+      }
+    }
+    if (!Number.isFinite(lossSum)) throw new DbridgeError(`training diverged: loss is ${lossSum}`);
+    const gradNorm = opt.apply(acc!, lr);
+    return { loss: lossSum, gradNorm };
+  } finally {
+    if (acc) tf.dispose(Object.values(acc));
+  }
+}
+
 function resolveConfig(opts: TrainOptions): TrainConfig {
   const c: TrainConfig = { ...PAPER_TRAIN };
   for (const k of Object.keys(PAPER_TRAIN) as (keyof TrainConfig)[]) if (opts[k] !== undefined) c[k] = opts[k] as number;
   for (const [k, v] of Object.entries(c)) {
     if (!Number.isFinite(v) || v < 0) throw new DbridgeError(`training option ${k} must be a non-negative number, got ${v}`);
   }
+  if (!Number.isInteger(c.microBatch)) throw new DbridgeError(`training option microBatch must be an integer, got ${c.microBatch}`);
   for (const k of ['batchSize', 'emaEvery', 'checkpointEvery', 'logEvery'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new DbridgeError(`training option ${k} must be a positive integer, got ${c[k]}`);
   }
@@ -170,13 +209,13 @@ export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n:
       const noiseData = rng.normals(B * L);
       const batch = new Float32Array(B * L);
       for (let i = 0; i < B; i++) batch.set(z0.subarray(idx[i] * L, (idx[i] + 1) * L), i * L);
-      const x0 = tf.tensor2d(batch, [B, L]);
-      const noise = tf.tensor2d(noiseData, [B, L]);
-      const { loss, grads } = lossAndGrads(params, () => model.loss(x0, t, noise));
-      tf.dispose([x0, noise]);
-      if (!Number.isFinite(loss)) { tf.dispose(grads); throw new DbridgeError(`training diverged: loss is ${loss} at step ${step + 1}`); }
-      const norm = opt.apply(grads, cfg.lr);
-      tf.dispose(grads);
+      let loss: number, norm: number;
+      try {
+        ({ loss, gradNorm: norm } = optimizerStep(model, opt, batch, noiseData, t, cfg.lr, cfg.microBatch));
+      } catch (e) {
+        if (e instanceof DbridgeError && /diverged/.test(e.message)) throw new DbridgeError(`${e.message} at step ${step + 1}`);
+        throw e;
+      }
       ema.update();
       winLoss += loss; winNorm += norm; winCount++; lastLoss = loss;
       const done = step + 1;

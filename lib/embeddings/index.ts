@@ -1,6 +1,7 @@
-// Embeddings (public API): L2 normalisation, modality means, preprocessing (SPEC 1.1) and the
-// on-disk layout of embedded data.
+// Embeddings (public API): L2 normalisation, modality means, preprocessing (SPEC 1.1), modality-gap
+// statistics and the on-disk layout of embedded data.
 export * from './normalize.ts';
 export * from './means.ts';
 export * from './preprocess.ts';
+export * from './gap.ts';
 export * from './layout.ts';

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../lib/tf.ts';
-import { DiffusionModel, diffusionConfig, trainDiffusion, WeightEma, recoverPartialCheckpoint, BatchSampler } from '../../lib/diffusion/index.ts';
+import { DiffusionModel, diffusionConfig, trainDiffusion, WeightEma, recoverPartialCheckpoint, BatchSampler, optimizerStep } from '../../lib/diffusion/index.ts';
+import { Adam } from '../../lib/nn/optim.ts';
 import { DENOISER_PRESETS } from '../../lib/diffusion/denoisers/index.ts';
 import { ParamStore } from '../../lib/nn/params.ts';
 import { preprocessRows } from '../../lib/embeddings/index.ts';
@@ -82,6 +83,27 @@ test('checkpoints + exact resume: 3 steps, then resume to 6 == 6 steps straight'
   const c = DiffusionModel.create(diffusionConfig(structuredClone(DENOISER_PRESETS.small), 'paper'), 0);
   await assert.rejects(trainDiffusion(c, z0, n, { ...common, steps: 8, outDir: dB, resume: true }), /different model config/);
   c.dispose();
+});
+
+test('micro-batches give the same update as the whole batch', () => {
+  const make = () => DiffusionModel.create(cfg(), 4);
+  const r = new Rng(2);
+  const B = 8, x0 = z0.subarray(0, B * L), noise = r.normals(B * L), t = [0, 10, 100, 300, 500, 700, 900, 999];
+  const results = [0, 4, 3].map((mb) => {
+    const m = make();
+    const opt = new Adam(m.denoiser.params, { lr: 1e-3, beta1: 0.9, beta2: 0.99, clipGradNorm: 1 });
+    const s = optimizerStep(m, opt, x0, noise, t, 1e-3, mb);
+    const w = m.denoiser.params.toHost();
+    opt.dispose(); m.dispose();
+    return { ...s, w };
+  });
+  for (const k of [1, 2]) {
+    assert.ok(Math.abs(results[k].loss - results[0].loss) <= 1e-5 * results[0].loss, `loss ${results[k].loss} vs ${results[0].loss}`);
+    assert.ok(Math.abs(results[k].gradNorm - results[0].gradNorm) <= 1e-4 * results[0].gradNorm);
+    let d = 0;
+    for (const [name, a] of results[0].w) d = Math.max(d, maxAbsDiff(a.data as Float32Array, results[k].w.get(name)!.data as Float32Array));
+    assert.ok(d < 1e-6, `weights differ by ${d}`);
+  }
 });
 
 test('interrupted checkpoint writes are completed or discarded', () => {

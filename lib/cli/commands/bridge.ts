@@ -36,7 +36,7 @@ const spec: CommandSpec = {
     { name: 'M', type: 'int', default: 600, help: 'start step M (MSCOCO 600, Flickr30K 400)' },
     { name: 'steps', type: 'int', help: 'DDIM steps (default: the checkpoint variant, official 5 / paper 12)' },
     { name: 'eta', type: 'number', default: 0, help: 'DDIM eta (0 = deterministic, the official setting)' },
-    { name: 'batch-size', type: 'int', default: 256, help: 'embeddings per tensor batch' },
+    { name: 'batch-size', type: 'int', default: 64, help: 'embeddings per tensor batch (memory grows ~32 MiB per row for the paper network)' },
     { name: 'weights', type: 'string', default: 'config', choices: ['config', 'raw', 'ema'], help: "which weights: the variant's choice, raw or EMA" },
   ],
   async run(args) {

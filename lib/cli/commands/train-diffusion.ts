@@ -28,6 +28,7 @@ const spec: CommandSpec = {
     { name: 'steps', type: 'int', help: "optimiser steps (default: the config's)" },
     { name: 'batch-size', type: 'int', help: "batch size (default: the config's)" },
     { name: 'lr', type: 'number', help: "learning rate (default: the config's)" },
+    { name: 'micro-batch', type: 'int', help: "rows per forward/backward pass, gradients summed over the batch (default: the config's; 0 = whole batch)" },
     { name: 'checkpoint-every', type: 'int', help: "checkpoint interval in steps (default: the config's)" },
     { name: 'max-seconds', type: 'number', help: 'stop (with a checkpoint) after this many seconds' },
     { name: 'resume', type: 'boolean', default: false, help: 'continue from the checkpoint in --out' },
@@ -50,7 +51,7 @@ const spec: CommandSpec = {
     const model = DiffusionModel.create(named.model, args.seed as number);
     try {
       const over: Record<string, number> = {};
-      for (const k of ['steps', 'batchSize', 'lr', 'checkpointEvery'] as const) if (args[k] !== undefined) over[k] = args[k] as number;
+      for (const k of ['steps', 'batchSize', 'lr', 'checkpointEvery', 'microBatch'] as const) if (args[k] !== undefined) over[k] = args[k] as number;
       console.log(`train-diffusion: ${named.name}, ${model.paramCount().toLocaleString('en-US')} parameters, ${n} text embeddings of dimension ${d}, ` +
         `${over.steps ?? named.train.steps} steps -> ${out}`);
       const res = await trainDiffusion(model, z0, n, {
