@@ -11,7 +11,7 @@ export type TransformersModule = typeof import('@huggingface/transformers');
 
 /** Options shared by the CLIP and CLAP loaders. */
 export interface HfLoadOptions {
-  /** ONNX Runtime device: 'cpu' (default), 'cuda', 'webgpu', 'dml' ... (see docs/realdata.md). */
+  /** ONNX Runtime device: 'cpu' (default, or env DBRIDGE_ONNX_DEVICE), 'cuda', 'webgpu', 'dml' ... (see docs/realdata.md). */
   device?: string;
   /** Weight file variant: 'fp32' (default, the parity-tested one), 'fp16', 'q8', ... */
   dtype?: string;
@@ -100,7 +100,8 @@ export async function configureEnv(model: ResolvedModel, opts: HfLoadOptions): P
 /** Options for from_pretrained calls. */
 export function pretrainedOptions(opts: HfLoadOptions): Record<string, unknown> {
   const o: Record<string, unknown> = { dtype: opts.dtype ?? 'fp32' };
-  if (opts.device) o.device = opts.device;
+  const device = opts.device ?? process.env.DBRIDGE_ONNX_DEVICE;
+  if (device) o.device = device;
   if (opts.cacheDir) o.cache_dir = opts.cacheDir;
   return o;
 }
