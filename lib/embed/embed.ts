@@ -223,10 +223,18 @@ export async function embedDataset(opts: EmbedOptions): Promise<EmbedSummary> {
     checkAbort();
     const items = split.items.slice(k * shardSize, (k + 1) * shardSize);
     const image = new Float32Array(items.length * dim);
+    // Reading (decoding) the next batch overlaps with encoding this one.
+    const load = (b: number) => {
+      const p = Promise.all(items.slice(b, b + batchSize).map((it) => opts.loadMedia(it)));
+      p.catch(() => undefined); // handled when awaited; avoids an unhandled rejection if the run stops first
+      return p;
+    };
+    let next: Promise<Media[]> | null = load(0);
     for (let b = 0; b < items.length; b += batchSize) {
       checkAbort();
       const batch = items.slice(b, b + batchSize);
-      const media = await Promise.all(batch.map((it) => opts.loadMedia(it)));
+      const media = await next!;
+      next = b + batchSize < items.length ? load(b + batchSize) : null;
       const out = await encodeMedia(media as RGBImage[] & AudioClip[]);
       checkRows(out, batch.length, dim, `${split.name} ${modality} batch at item ${k * shardSize + b}`);
       image.set(out, b * dim);
