@@ -16,14 +16,21 @@ export interface AdamConfig {
   clipGradNorm?: number; // global norm clip; default none
 }
 
+/** A non-trainable variable holding `init`, which is disposed (tf.variable keeps its own reference). */
+function ownedVariable(init: tf.Tensor): tf.Variable {
+  const v = tf.variable(init, false);
+  init.dispose();
+  return v;
+}
+
 export class Adam {
   step = 0;
   private m = new Map<string, tf.Variable>();
   private v = new Map<string, tf.Variable>();
   constructor(private readonly params: ParamStore, readonly config: AdamConfig) {
     for (const [k, p] of params.vars) {
-      this.m.set(k, tf.variable(tf.zerosLike(p), false));
-      this.v.set(k, tf.variable(tf.zerosLike(p), false));
+      this.m.set(k, ownedVariable(tf.zerosLike(p)));
+      this.v.set(k, ownedVariable(tf.zerosLike(p)));
     }
   }
 
@@ -86,7 +93,7 @@ export class Adam {
 export class Ema {
   readonly shadow = new Map<string, tf.Variable>();
   constructor(params: ParamStore, readonly decay: number) {
-    for (const [k, p] of params.vars) this.shadow.set(k, tf.variable(p.clone(), false));
+    for (const [k, p] of params.vars) this.shadow.set(k, ownedVariable(p.clone()));
   }
   update(params: ParamStore): void {
     tf.tidy(() => {

@@ -99,3 +99,13 @@ test('Adam matches torch.optim.Adam on a quadratic and leaks nothing', async () 
   assertClose(store.get('w').dataSync(), [0.7000000, -1.7000000], 2e-3);
   opt.dispose(); ema.dispose(); store.dispose();
 });
+
+test('Adam and EMA construction and disposal leave no tensors behind', async () => {
+  await assertNoLeak(() => {
+    const store = new ParamStore();
+    store.add('w', tf.zeros([3, 2]));
+    const opt = new Adam(store, { lr: 0.1 });
+    const ema = new Ema(store, 0.9);
+    opt.dispose(); ema.dispose(); store.dispose();
+  }, 'Adam/EMA lifecycle');
+});
