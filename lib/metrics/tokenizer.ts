@@ -1,22 +1,24 @@
 // Caption tokenisation as pycocoevalcap does it: Stanford PTBTokenizer (CoreNLP 3.4.1, options
-// `-preserveLines -lowerCase`, default ptb3Escaping) followed by pycocoevalcap's removal of the tokens
+// `-preserveLines -lowerCase`, default PTB3 escaping) followed by pycocoevalcap's removal of the tokens
 // '' ' `` ` -LRB- -RRB- -LCB- -RCB- . ? ! , : - -- ... ; .
 //
-// Follows: pycocoevalcap tokenizer/ptbtokenizer.py (salaniz/pycocoevalcap) and the rules of
-// edu/stanford/nlp/process/PTBLexer.flex of that CoreNLP generation, re-implemented here as a small
+// Follows: pycocoevalcap tokenizer/ptbtokenizer.py (salaniz/pycocoevalcap) and the rules and option
+// defaults of edu/stanford/nlp/process/PTBLexer.flex of the CoreNLP 3.3-3.5 generation (JFlex 1.5:
+// americanize and escapeForwardSlashAsterisk off, splitAssimilations on), re-implemented here as a small
 // longest-match lexer (JFlex semantics: the longest match wins, ties go to the earlier rule; trailing
 // context counts towards the length; %caseless applies to literal text but not to character classes).
 // Consequences kept on purpose because they are what pycocoevalcap produces:
 //   * the removal list is upper case but the tokens are already lower case, so -lrb- -rrb- -lcb- -rcb-
 //     stay in the text ("(" and "[" and "<" all become -lrb-);
-//   * "/" and "*" are escaped ("black/white" -> "black\/white"); "|" and "\" are deleted;
-//   * "cannot" -> "can not"; "isn't" -> "is n't"; "dog's" -> "dog 's"; hyphenated words stay whole;
+//   * "cannot" -> "can not", "gonna" -> "gon na"; "isn't" -> "is n't"; "dog's" -> "dog 's"; hyphenated
+//     words, "black/white", "@name" and "#tag" stay whole;
 //   * "!!!" and "?!" are single tokens and are not removed; abbreviations keep their period ("mr.", "etc.");
 //   * spaces inside fraction/phone tokens become U+00A0 (so Python's split() later splits them, split(" ") not).
 // Left out (documented in docs/metrics.md): the ACRONYM/SENTEND look-ahead variants (they change only
-// whether an extra "." token follows, which is removed anyway), americanize (it leaves "vapour" alone in
-// the reference output), SGML/entity corner cases beyond the listed ones, and characters outside the
-// Basic Multilingual Plane, which the Java lexer cannot match and deletes (we delete them too).
+// whether an extra "." token follows, which is removed anyway), SGML/entity corner cases beyond the
+// listed ones, and characters outside the Basic Multilingual Plane, which that Java lexer cannot match
+// and deletes (we delete them too). The exact 3.4.1 rule file was not available: the rules come from the
+// neighbouring CoreNLP versions and were checked on 30,247 captions tokenised by the real 3.4.1.
 
 const PUNCTUATIONS = new Set(["''", "'", '``', '`', '-LRB-', '-RRB-', '-LCB-', '-RCB-', '.', '?', '!', ',', ':', '-', '--', '...', ';']);
 
@@ -75,7 +77,8 @@ const SREDAUX = `n${APOSETC}t`;
 const APOWORD = `(?:${APOS}n${APOS}?|[lLdDjJ]${APOS}|Dunkin${APOS}|somethin${APOS}|ol${APOS}|${APOS}em|[A-HJ-XZn]${APOSETC}${LETTER}{2}${LETTER}*|${APOS}[2-9]0s|${APOS}till?|${LETTER}${LETTER}*[aeiouyAEIOUY]${APOSETC}[aeiouA-Z]${LETTER}*|${APOS}cause|cont'd\\.?|'twas|nor'easter|c'mon|e'er|s'mores|ev'ry|li'l|nat'l)`;
 const FULLURL = 'https?:\\/\\/[^ \\t\\n\\f\\r"<>|()]+[^ \\t\\n\\f\\r"<>|.!?(){},-]';
 const LIKELYURL = '(?:(?:www\\.(?:[^ \\t\\n\\f\\r"<>|.!?(){},]+\\.)+[a-zA-Z]{2,4})|(?:(?:[^ \\t\\n\\f\\r"`\'<>|.!?(){},\\-_$]+\\.)+(?:com|net|org|edu)))(?:\\/[^ \\t\\n\\f\\r"<>|()]+[^ \\t\\n\\f\\r"<>|.!?(){},-])?';
-const EMAIL = '[a-zA-Z0-9][^ \\t\\n\\f\\r"<>|()\\u00A0]*@(?:[^ \\t\\n\\f\\r"<>|().\\u00A0]+\\.)+[a-zA-Z]{2,4}';
+const EMAIL = '[a-zA-Z0-9][^ \\t\\n\\f\\r"<>|()\\u00A0]*@(?:[^ \\t\\n\\f\\r"<>|().\\u00A0]+\\.)*[^ \\t\\n\\f\\r"<>|().\\u00A0]+';
+const TWITTER = `@[a-zA-Z_][a-zA-Z_0-9]*|#${'(?:\\p{L}|&[aeiouAEIOU](?:acute|grave|uml);|[\\u00AD\\u0237-\\u024F\\u0300-\\u036F])+'}`;
 const NUM = `(?:${DIGIT}*(?:[.:,\\u00AD\\u066B\\u066C]${DIGIT}+)+|${DIGIT}+)`;
 const NUMBER = `[\\-+]?${NUM}`;
 const DATE = `${DIGIT}{1,2}[\\-\\/]${DIGIT}{1,2}[\\-\\/]${DIGIT}{2,4}`;
@@ -93,18 +96,17 @@ const ABNUM = 'Nos?|Prop|Ph|tel|est|ext|sq|ft';
 const ABBREV1 = `(?:${ABMONTH}|${ABDAYS}|${ABSTATE}|${ABCOMP}|${ABNUM}|${ABPTIT}|etc|al|seq)\\.`;
 // ACRO first: a JS alternation takes the first alternative that succeeds, JFlex the longest match.
 const ABBREV4 = `(?:${ACRO}|a\\.k\\.a|${ABTITLE}|vs|Alex|Wm|Jos|Cie|cf|TREAS|${ABCOMP2}|[A-Za-z])`;
-const PHONE = '(?:\\([0-9]{3}\\)[ \\u00A0]?|[0-9]{3}[\\- \\u00A0.])[0-9]{3}[\\- \\u00A0.][0-9]{4}';
+const PHONE = '(?:\\([0-9]{2,3}\\)[ \\u00A0]?|(?:\\+\\+?)?(?:[0-9]{2,4}[\\- \\u00A0])?[0-9]{2,4}[\\- \\u00A0])[0-9]{3,4}[\\- \\u00A0]?[0-9]{3,5}|(?:(?:\\+\\+?)?[0-9]{2,4}\\.)?[0-9]{2,4}\\.[0-9]{3,4}\\.[0-9]{3,5}';
 const SPACE = '[ \\t\\u00A0\\u2000-\\u200A\\u3000]';
 const SPACENL = `(?:${SPACE}|\\r|\\n|\\u2028|\\u2029|\\u000B|\\u000C|\\u0085)`;
 const LDOTS = '(?:\\.{3,5}|(?:\\.[ \\u00A0]){2,4}\\.|[\\u0085\\u2026])';
 const QUOTES = `(?:${APOS}|''|[\`\\u2018\\u2019\\u201A\\u201B\\u201C\\u201D\\u0091\\u0092\\u0093\\u0094\\u201E\\u201F\\u2039\\u203A\\u00AB\\u00BB]{1,2})`;
 const TBSPEC = `(?:-(?:RRB|LRB|RCB|LCB|RSB|LSB)-|C\\.D\\.s|pro-|anti-|S(?:&|&amp;)P-500|S(?:&|&amp;)Ls|Cap${APOS}n|c${APOS}est)`;
-const MISCSYMBOL = '[¦\\u00A7¨\\u00A9\\u00AC\\u00AE¯\\u00B0-\\u00B3\\u00B4-\\u00BA\\u00D7\\u00F7\\u0387\\u05BE\\u05C0\\u05C3\\u05C6\\u05F3\\u05F4\\u0600-\\u0603\\u0606-\\u060A\\u060C\\u0614\\u061B\\u061E\\u066A\\u066D\\u0703-\\u070D\\u07F6\\u07F7\\u07F8\\u0964\\u0965\\u0E4F\\u2020-\\u2023\\u2032-\\u2038\\u2044\\u207A-\\u207F\\u208A-\\u208E\\u2100-\\u214F\\u2116\\u2190-\\u21FF\\u2200-\\u22FF\\u2300-\\u23FF\\u2600-\\u26FF\\u3012\\u30FB\\uFF01-\\uFF0F\\uFF1A-\\uFF20\\uFF3B-\\uFF40\\uFF5B-\\uFF65]';
+// U+2200-U+2BFF: mathematical and other symbol ranges; + % & ~ ^ | \\ stand alone too
+const MISCSYMBOL = '[+%&~\\^|\\\\¦\\u00A7¨\\u00A9\\u00AC\\u00AE¯\\u00B0-\\u00B3\\u00B4-\\u00BA\\u00D7\\u00F7\\u0387\\u05BE\\u05C0\\u05C3\\u05C6\\u05F3\\u05F4\\u0600-\\u0603\\u0606-\\u060A\\u060C\\u0614\\u061B\\u061E\\u066A\\u066D\\u0703-\\u070D\\u07F6\\u07F7\\u07F8\\u0964\\u0965\\u0E4F\\u1FBD\\u2016\\u2017\\u2020-\\u2023\\u2030-\\u2038\\u203B\\u203E-\\u2042\\u2044\\u207A-\\u207F\\u208A-\\u208E\\u2100-\\u214F\\u2190-\\u21FF\\u2200-\\u2BFF\\u3012\\u30FB\\uFF01-\\uFF0F\\uFF1A-\\uFF20\\uFF3B-\\uFF40\\uFF5B-\\uFF65]';
 
 // ---- token transforms ----
-const escapeSlash = (s: string) => s.replace(/(^|[^\\])\//g, '$1\\/').replace(/(^|[^\\])\//g, '$1\\/');
-const escapeStar = (s: string) => s.replace(/(^|[^\\])\*/g, '$1\\*').replace(/(^|[^\\])\*/g, '$1\\*');
-const removeSoftHyphens = (s: string) => s.replace(/\u00AD/g, '');
+const removeSoftHyphens = (s: string) => s.replace(/\u00AD/g, '') || '-';
 function latexQuotes(s: string, probablyLeft: boolean): string {
   let r = probablyLeft ? s.replace(/&apos;|'/g, '`').replace(/"|&quot;/g, '``') : s.replace(/&apos;|'/g, "'").replace(/"|&quot;/g, "''");
   r = r.replace(/[\u0091\u2018\u201B\u2039]/g, '`').replace(/[\u0092\u2019\u203A]/g, "'");
@@ -130,8 +132,10 @@ function rule(head: string, emit: (t: string) => string | null = id, trail?: str
 
 // In the order of PTBLexer.flex (the order breaks ties between equally long matches).
 const RULES: Rule[] = [
-  rule('cannot', () => 'can', undefined, () => 3),
-  rule('<\\/?[A-Za-z!][^>]*>'),
+  rule('cannot', id, undefined, () => 3),
+  // splitAssimilations: gonna -> gon na, gotta -> got ta, lemme -> lem me, gimme -> gim me, wanna -> wan na
+  rule('gonna|gotta|lemme|gimme|wanna', id, undefined, (t) => t.length - 2),
+  rule('<\\/?[A-Za-z!?][^>\\r\\n]*>', (t) => t.replace(/ /g, '\u00A0')),
   rule('&(?:MD|mdash|ndash);|[\\u0096\\u0097\\u2013\\u2014\\u2015]', () => '--'),
   rule(SPAMP, normalizeAmp),
   rule('&(?:HT|TL|UR|LR|QC|QL|QR|odq|cdq|#[0-9]+);'),
@@ -140,18 +144,19 @@ const RULES: Rule[] = [
   rule(WORD, removeSoftHyphens),
   rule(APOWORD),
   rule('y' + APOS, id, LETTER),
-  rule(FULLURL, (t) => escapeStar(escapeSlash(t))),
-  rule(LIKELYURL, (t) => escapeStar(escapeSlash(t))),
+  rule(FULLURL),
+  rule(LIKELYURL),
   rule(EMAIL),
+  rule(TWITTER),
   rule(REDAUX, (t) => latexQuotes(t, false), '[^A-Za-z]'),
   rule(SREDAUX, (t) => latexQuotes(t, false)),
-  rule(DATE, escapeSlash),
+  rule(DATE),
   rule(NUMBER, removeSoftHyphens),
   rule(SUBSUPNUM),
-  rule(FRAC, (t) => escapeSlash(t).replace(/ /g, '\u00A0')),
+  rule(FRAC, (t) => t.replace(/ /g, '\u00A0')),
   rule(FRAC2, normalizeFractions),
   rule(TBSPEC, normalizeAmp),
-  rule(THING3, escapeSlash),
+  rule(THING3),
   rule('(?:[A-Z]*\\$|#)'),
   rule('[\\u00A2\\u00A3\\u00A4\\u00A5\\u0080\\u20A0\\u20AC\\u060B\\u0E3F\\u20A4\\uFFE0\\uFFE1\\uFFE5\\uFFE6]', normalizeCurrency),
   rule(ABBREV1),
@@ -159,14 +164,11 @@ const RULES: Rule[] = [
   rule(ABBREV4, id, SPACE),
   rule(ACRO, id, SPACENL),
   rule(`${APOS}[0-9][0-9]`, id, SPACENL),
-  rule(`${WORD}\\.`, removeSoftHyphens, '[,;:]'),
+  rule(`${WORD}\\.`, removeSoftHyphens, '[,;:\\u3001]'),
   rule(PHONE, (t) => t.replace(/ /g, '\u00A0').replace(/\(/g, '-LRB-').replace(/\)/g, '-RRB-')),
   rule('"|&quot;', (t) => latexQuotes(t, true), '[A-Za-z0-9$]'),
   rule('"|&quot;', (t) => latexQuotes(t, false)),
-  rule('\\+'),
-  rule('[%&\\u2030\\u2031]'),
-  rule('~|\\^'),
-  rule('\\||\\\\|0x7f', () => null),
+  rule('0x7f', () => null),
   rule('[<\\[]|&lt;', () => '-LRB-'),
   rule('[>\\]]|&gt;', () => '-RRB-'),
   rule('\\{', () => '-LCB-'),
@@ -176,27 +178,29 @@ const RULES: Rule[] = [
   rule('-+', (t) => (t.length >= 3 && t.length <= 4 ? '--' : t)),
   rule(LDOTS, () => '...'),
   rule('@+|#+|_+'),
-  rule('\\*+|(?:\\\\\\*){1,3}', escapeStar),
-  rule('[,;:]'),
+  rule('\\*+|(?:\\\\\\*){1,3}'),
+  rule('[,;:\\u3001]'),
   rule('[?!]+'),
-  rule('[.¡¿\\u037E\\u0589\\u061F\\u06D4\\u0700-\\u0702\\u07FA]'),
+  rule('[.¡¿\\u037E\\u0589\\u061F\\u06D4\\u0700-\\u0702\\u07FA\\u3002]'),
   rule('='),
-  rule('\\/', escapeSlash),
-  rule(`${HTHING}\\.`, removeSoftHyphens, '[,;:]'),
+  rule('\\/'),
+  rule(`${HTHING}\\.`, removeSoftHyphens, '[,;:\\u3001]'),
   rule(HTHING, removeSoftHyphens),
-  rule(`${THING}\\.`, id, '[,;:]'),
+  rule(`${THING}\\.`, id, '[,;:\\u3001]'),
   rule(THING),
-  rule(`${THINGA}\\.`, normalizeAmp, '[,;:]'),
+  rule(`${THINGA}\\.`, normalizeAmp, '[,;:\\u3001]'),
   rule(THINGA, normalizeAmp),
   rule("'", (t) => latexQuotes(t, true), '[A-Za-z][^ \\t\\n\\r\\u00A0]'),
   rule(REDAUX, (t) => latexQuotes(t, false)),
   rule(QUOTES, (t) => latexQuotes(t, false)),
+  rule('<<|>>'),
   rule(MISCSYMBOL),
   rule('\\0|[ \\t\\u00A0\\u2000-\\u200A\\u3000]+|[\\u200B\\u200E\\u200F\\uFEFF]', () => null),
   rule('\\r|\\n|\\u2028|\\u2029|\\u000B|\\u000C|\\u0085', () => null),
   rule('&nbsp;', () => null),
 ];
 
+const ASSIMILATIONS = new Set(['cannot', 'gonna', 'gotta', 'lemme', 'gimme', 'wanna']);
 const ABBREV_DOT = new RegExp(`^(?:${caseless(ABBREV1)}|${caseless(ABBREV4)}\\.)$`, 'u');
 
 // SPACE and NEWLINE characters of the lexer (the only ones the whitespace rules consume)
@@ -229,7 +233,7 @@ export function ptbLex(text: string): string[] {
       const next = s.charCodeAt(end);
       if (isWs(next) || (isSimplePunct(next) && isWs(s.charCodeAt(end + 1)))) {
         const word = s.slice(pos, end);
-        const special = (end - pos === 6 && word.toLowerCase() === 'cannot') || (next === 46 && ABBREV_DOT.test(word + '.'));
+        const special = ((end - pos === 6 || end - pos === 5) && ASSIMILATIONS.has(word.toLowerCase())) || (next === 46 && ABBREV_DOT.test(word + '.'));
         if (!special) {
           out.push(word);
           pos = end;
