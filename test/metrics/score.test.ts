@@ -136,7 +136,8 @@ test('METEOR jar protocol (stand-in java): SCORE lines per image in sorted id or
   try {
     const refs = new Map<number, string[]>([[30, ['a b c']], [4, ['x y']], [100, ['p']]]);
     const cands = new Map<number, string>([[30, 'one two three'], [4, 'one |||  two'], [100, 'a']]);
-    const res = await scoreCaptions(refs, cands, { metrics: ['meteor'], meteorJar: jar, java: FAKE_JAVA });
+    // tokenized: true so that the hypothesis reaches the jar driver with its '|||' and double space
+    const res = await scoreCaptions(refs, cands, { metrics: ['meteor'], meteorJar: jar, java: FAKE_JAVA, tokenized: true });
     assert.deepEqual(Object.keys(res.corpus), ['METEOR']);
     assert.equal(res.meteor, 'METEOR');
     // stand-in: score = words / 100; images scored in reference order 30, 4, 100
@@ -146,8 +147,9 @@ test('METEOR jar protocol (stand-in java): SCORE lines per image in sorted id or
     assert.deepEqual(lines[0].args, ['-jar', '-Xmx2G', jar, '-', '-', '-stdio', '-l', 'en', '-norm']);
     assert.equal(lines[0].cwd, jarDir);
     assert.equal(lines[0].lc, 'C');
-    // sorted ids 4, 30, 100; '|||' removed and the double space collapsed as pycocoevalcap does
-    assert.deepEqual(lines.slice(1).map((l) => l.hyp), ['one two', 'one two three', 'a']);
+    // sorted ids 4, 30, 100; as Python's 'one |||  two'.replace('|||', '').replace('  ', ' '):
+    // three spaces, of which one pair is collapsed once -> two spaces
+    assert.deepEqual(lines.slice(1).map((l) => l.hyp), ['one  two', 'one two three', 'a']);
   } finally {
     delete process.env.FAKE_JAVA_LOG;
   }
