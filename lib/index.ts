@@ -1,4 +1,16 @@
-// dbridge public API: one module of named re-exports (notebooks and users import from here).
+// dbridge public API: named re-exports, one namespace per part (as in the design: embeddings,
+// diffusion, decoder, metrics, data, encoders, experiments), plus the few calls notebooks use.
 export { tf } from './tf.ts';
 export { initBackend, backendName } from './backend.ts';
 export { Rng } from './util/rng.ts';
+export { DbridgeError } from './util/errors.ts';
+export * as io from './io/index.ts';
+export * as nn from './nn/index.ts';
+export * as embeddings from './embeddings/index.ts';
+export * as diffusion from './diffusion/index.ts';
+export * as decoder from './decoder/index.ts';
+export * as metrics from './metrics/index.ts';
+export * as world from './data/world/index.ts';
+export * as experiments from './experiments/index.ts';
+export { notebookSession, runTable } from './experiments/notebook.ts';
+export { tableToMarkdown } from './experiments/report.ts';
