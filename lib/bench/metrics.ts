@@ -13,7 +13,8 @@ import type { ImageId } from '../metrics/index.ts';
 import { prepareCorpus } from '../metrics/ngrams.ts';
 import { wordnet } from '../metrics/wordnet.ts';
 
-const SHARED = join(REPO_ROOT, '..', 'shared', 'reference', 'metrics', 'bench5000');
+// DBRIDGE_METRICS_BENCH_DIR overrides the folder (a folder without the files -> synthetic input)
+const SHARED = process.env.DBRIDGE_METRICS_BENCH_DIR ?? join(REPO_ROOT, '..', 'shared', 'reference', 'metrics', 'bench5000');
 
 // pycocoevalcap on bench5000, PEER.md (runs A and B, seconds)
 const PEER = {
