@@ -10,7 +10,8 @@
 // would raise).
 import type { Encoder, RGBImage } from './types.ts';
 import { DbridgeError } from '../util/errors.ts';
-import { type ClipImageConfig, clipPixelValues } from './clip-preprocess.ts';
+import type { ClipImageConfig } from './clip-preprocess.ts';
+import { PreprocessPool, defaultPreprocessThreads } from './clip-preprocess-pool.ts';
 import {
   type HfLoadOptions, checkModelFolder, configureEnv, pretrainedOptions, resolveModel, takeEmbeddings, wrapLoad,
 } from './hf.ts';
@@ -72,6 +73,8 @@ export interface ClipOptions extends HfLoadOptions {
    * what the paper's embeddings saw) or 'transformers.js' (its processor: sharp's affine bicubic, no antialiasing).
    */
   preprocess?: 'pil' | 'transformers.js';
+  /** Worker threads for the 'pil' preprocessing (default: env DBRIDGE_PREPROCESS_THREADS, else cores - 1, at most 8; 0 or 1: none). */
+  preprocessThreads?: number;
 }
 
 /**
@@ -102,6 +105,7 @@ export async function loadClipEncoder(dirOrId: string, opts: ClipOptions = {}): 
   let textP: Promise<{ tok: (x: string[], o: object) => Record<string, unknown>; model: (x: object) => Promise<Record<string, TensorLike>>; dispose(): Promise<unknown> }> | null = null;
   let imageP: Promise<{ proc: (x: unknown[]) => Promise<Record<string, unknown>>; cfg: ClipImageConfig; model: (x: object) => Promise<Record<string, TensorLike>>; dispose(): Promise<unknown> }> | null = null;
   const preprocess = opts.preprocess ?? 'pil';
+  const pool = new PreprocessPool(opts.preprocessThreads ?? defaultPreprocessThreads());
   if (preprocess !== 'pil' && preprocess !== 'transformers.js') throw new DbridgeError(`CLIP preprocess must be 'pil' or 'transformers.js', got '${preprocess}'`);
 
   const loadText = () => (textP ??= wrapLoad(`CLIP text tower from ${dirOrId}`, async () => {
@@ -138,7 +142,7 @@ export async function loadClipEncoder(dirOrId: string, opts: ClipOptions = {}): 
     async image(images) {
       const { proc, cfg, model: m } = await loadImage();
       if (preprocess === 'pil') {
-        const px = clipPixelValues(images, cfg);
+        const px = await pool.pixelValues(images, cfg);
         return m({ pixel_values: new t.Tensor('float32', px.data, px.dims) });
       }
       const raw = images.map((im) => new t.RawImage(new Uint8ClampedArray(im.data.buffer, im.data.byteOffset, im.data.byteLength), im.width, im.height, 3));
@@ -146,6 +150,7 @@ export async function loadClipEncoder(dirOrId: string, opts: ClipOptions = {}): 
       return m({ pixel_values: inputs.pixel_values });
     },
     async dispose() {
+      await pool.close();
       if (textP) await (await textP).dispose();
       if (imageP) await (await imageP).dispose();
     },

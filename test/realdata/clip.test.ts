@@ -110,3 +110,21 @@ test('CLIP on real-sized, non-square JPEGs (resize + centre crop) matches Python
   assert.deepEqual(resizeTarget(480, 640, { shortest_edge: 224 }), [224, 298]);
   assert.deepEqual(resizeTarget(500, 333, { shortest_edge: 224 }), [336, 224]);
 });
+
+test('preprocessing pool: worker threads give the same pixel values; errors come back as DbridgeError', async () => {
+  const { PreprocessPool } = await import('../../lib/encoders/clip-preprocess-pool.ts');
+  const { clipPixelValues } = await import('../../lib/encoders/clip-preprocess.ts');
+  const imgs = Array.from({ length: 5 }, (_, i) => ({ width: 64 + i * 7, height: 48, data: Uint8Array.from({ length: (64 + i * 7) * 48 * 3 }, (_, j) => (j * 13 + i) % 256) }));
+  const cfg = JSON.parse(readFileSync(join(DIR, 'preprocessor_config.json'), 'utf8'));
+  const pool = new PreprocessPool(2);
+  try {
+    const a = await pool.pixelValues(imgs, cfg);
+    const b = clipPixelValues(imgs, cfg);
+    assert.deepEqual(a.dims, b.dims);
+    assert.ok(a.data.every((v, i) => v === b.data[i]));
+    await assert.rejects(pool.pixelValues(imgs, { ...cfg, resample: 0 }), (e: Error) => e instanceof DbridgeError && /resample mode 0/.test(e.message));
+  } finally {
+    await pool.close();
+  }
+  assert.throws(() => new PreprocessPool(-1), /non-negative integer/);
+});
