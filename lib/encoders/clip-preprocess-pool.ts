@@ -1,8 +1,8 @@
 // A pool of worker threads for CLIP image preprocessing (Pillow-exact resize + crop + normalise,
 // clip-preprocess.ts): ~20-30 ms per MSCOCO image in one thread would otherwise limit embedding to ~40
 // images/s whatever device runs the model. Each batch is cut into one chunk per worker; the result is
-// identical to clipPixelValues on the main thread (same code, same order). Workers are unref'd, so an
-// open pool never keeps the process alive; close() ends them.
+// identical to clipPixelValues on the main thread (same code, same order). Idle workers are unref'd, so
+// an open pool never keeps the process alive; close() ends them.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { DbridgeError } from '../util/errors.ts';
@@ -24,7 +24,8 @@ export function defaultPreprocessThreads(): number {
 
 export class PreprocessPool {
   private workers: Worker[] = [];
-  private pending = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
+  private pending = new Map<number, { resolve(r: Reply): void; reject(e: Error): void; w: Worker }>();
+  private busy = new Map<Worker, number>();
   private nextId = 0;
 
   /** threads <= 1: everything runs on the calling thread. */
@@ -43,21 +44,32 @@ export class PreprocessPool {
         const p = this.pending.get(r.id);
         if (!p) return;
         this.pending.delete(r.id);
+        this.release(p.w);
         if (r.error !== undefined) p.reject(r.user ? new DbridgeError(r.error) : new Error(r.error));
         else p.resolve(r);
       });
       w.on('error', (e) => {
-        for (const p of this.pending.values()) p.reject(e);
+        for (const p of this.pending.values()) { p.reject(e); p.w.unref(); }
         this.pending.clear();
+        this.busy.clear();
       });
       this.workers.push(w);
     }
   }
 
+  // A worker with work in flight is ref'd (so the process waits for its reply); an idle one is unref'd.
+  private release(w: Worker): void {
+    const n = (this.busy.get(w) ?? 1) - 1;
+    this.busy.set(w, n);
+    if (n === 0) w.unref();
+  }
+
   private run(w: Worker, images: RGBImage[], cfg: ClipImageConfig): Promise<Reply> {
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, w });
+      this.busy.set(w, (this.busy.get(w) ?? 0) + 1);
+      w.ref();
       w.postMessage({ id, images, cfg });
     });
   }
