@@ -5,9 +5,10 @@
 // and function words by 1 - delta; Fmean = P R / (alpha P + (1 - alpha) R); fragmentation penalty
 // gamma (chunks / mean matches)^beta, none for a whole-sentence single-chunk match; the best-scoring
 // reference per image; the corpus score from statistics summed over images (as METEOR's EVAL).
+// Alignment: METEOR's resolution order (most covered words, then fewest chunks, then smallest
+// distance) by a beam search of width 40 (stage-by-stage greedy for very long captions).
 // Divergences (why this is approximate): no paraphrase table (paraphrase-en.gz is in the jar's
-// data), the alignment is a stage-by-stage greedy search preferring chunk continuations and then
-// nearby positions instead of METEOR's beam search, WordNet 3.1 without exception lists
+// data), our beam search and distance measure are not METEOR's code, WordNet 3.1 without exception lists
 // (wordnet.ts), and our own English function-word list instead of METEOR's.
 import { DbridgeError } from '../util/errors.ts';
 import { stem } from './stemmer.ts';
@@ -102,45 +103,129 @@ const MATCHERS: Array<(a: Tok, b: Tok) => boolean> = [
   synonyms,
 ];
 
-/** Aligns a hypothesis with one reference; returns the statistics METEOR would keep for the pair. */
-function alignPair(h: Tok[], r: Tok[]): Stats {
-  const hTo = new Int32Array(h.length).fill(-1);
-  const rTo = new Int32Array(r.length).fill(-1);
-  const stageOf = new Int8Array(h.length).fill(-1);
+const BEAM = 40;
+const BEAM_MAX_REF = 62;     // reference positions kept in two 31-bit masks
+const BEAM_MAX_CELLS = 4096; // beyond hypothesis x reference this size, the greedy aligner is used
+
+interface BeamState {
+  lo: number;      // reference positions 0..30 taken (bitmask)
+  hi: number;      // reference positions 31..61 taken
+  cov: number;     // matched words
+  chunks: number;
+  dist: number;    // sum of |relative position differences|
+  lastJ: number;   // reference position matched at the previous hypothesis position, or -2
+  parent: BeamState | null;
+  j: number;       // reference position chosen at this step (-1: none)
+}
+
+const better = (a: BeamState, b: BeamState) => b.cov - a.cov || a.chunks - b.chunks || a.dist - b.dist;
+const isUsed = (st: BeamState, j: number) => (j < 31 ? (st.lo >>> j) & 1 : (st.hi >>> (j - 31)) & 1) === 1;
+
+/**
+ * METEOR-style alignment resolution: among one-to-one sets of candidate matches, the one covering the
+ * most words, then with the fewest chunks, then the smallest summed distance; found by a beam search
+ * over hypothesis positions (METEOR also resolves with a beam search). Candidate matches of a pair come
+ * from the first stage that matches it (exact, then stem, then synonym). Leaving a word unmatched is
+ * only explored when one of its candidates is wanted by a later word (otherwise matching dominates).
+ */
+function beamAlign(n: number, m: number, stage: Int8Array): Int16Array {
+  // contended[i * m + j]: some later hypothesis word could also take reference position j
+  const laterWants = new Uint8Array(m);
+  const contended = new Uint8Array(n * m);
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = 0; j < m; j++) contended[i * m + j] = laterWants[j];
+    for (let j = 0; j < m; j++) if (stage[i * m + j] >= 0) laterWants[j] = 1;
+  }
+  let beam: BeamState[] = [{ lo: 0, hi: 0, cov: 0, chunks: 0, dist: 0, lastJ: -2, parent: null, j: -1 }];
+  for (let i = 0; i < n; i++) {
+    const next: BeamState[] = [];
+    for (const st of beam) {
+      let free = 0;
+      let needSkip = true;
+      for (let j = 0; j < m; j++) {
+        if (stage[i * m + j] < 0 || isUsed(st, j)) continue;
+        free++;
+        if (!contended[i * m + j]) needSkip = false;
+        next.push({
+          lo: j < 31 ? st.lo | (1 << j) : st.lo,
+          hi: j < 31 ? st.hi : st.hi | (1 << (j - 31)),
+          cov: st.cov + 1,
+          chunks: st.chunks + (st.lastJ === j - 1 ? 0 : 1),
+          dist: st.dist + Math.abs(i / n - j / m),
+          lastJ: j,
+          parent: st,
+          j,
+        });
+      }
+      if (free === 0 || needSkip) next.push({ lo: st.lo, hi: st.hi, cov: st.cov, chunks: st.chunks, dist: st.dist, lastJ: -2, parent: st, j: -1 });
+    }
+    if (next.length > BEAM) {
+      next.sort(better);
+      next.length = BEAM;
+    }
+    beam = next;
+  }
+  let best = beam[0];
+  for (const st of beam) if (better(st, best) < 0) best = st;
+  const hTo = new Int16Array(n).fill(-1);
+  for (let i = n - 1, st: BeamState | null = best; i >= 0 && st; i--, st = st.parent) hTo[i] = st.j;
+  return hTo;
+}
+
+/** Stage-by-stage greedy alignment (for very long captions, where the beam search would be slow). */
+function greedyAlign(h: Tok[], r: Tok[], stage: Int8Array): Int16Array {
+  const n = h.length;
+  const m = r.length;
+  const hTo = new Int16Array(n).fill(-1);
+  const rTo = new Int32Array(m).fill(-1);
   for (let s = 0; s < MATCHERS.length; s++) {
-    const m = MATCHERS[s];
-    for (let i = 0; i < h.length; i++) {
+    for (let i = 0; i < n; i++) {
       if (hTo[i] !== -1) continue;
       let best = -1;
       let bestCost = Infinity;
-      for (let j = 0; j < r.length; j++) {
-        if (rTo[j] !== -1 || !m(h[i], r[j])) continue;
+      for (let j = 0; j < m; j++) {
+        if (rTo[j] !== -1 || stage[i * m + j] !== s) continue;
         // continuing a chunk (neighbour matched to the neighbour) costs least; then relative distance
-        const cont = (i > 0 && hTo[i - 1] === j - 1 && j > 0) || (i + 1 < h.length && hTo[i + 1] === j + 1);
-        const cost = (cont ? 0 : 1) + Math.abs(i / Math.max(1, h.length) - j / Math.max(1, r.length));
+        const cont = (i > 0 && hTo[i - 1] === j - 1 && j > 0) || (i + 1 < n && hTo[i + 1] === j + 1);
+        const cost = (cont ? 0 : 1) + Math.abs(i / Math.max(1, n) - j / Math.max(1, m));
         if (cost < bestCost) { bestCost = cost; best = j; }
       }
-      if (best >= 0) { hTo[i] = best; rTo[best] = i; stageOf[i] = s; }
+      if (best >= 0) { hTo[i] = best; rTo[best] = i; }
     }
   }
+  return hTo;
+}
+
+/** Aligns a hypothesis with one reference; returns the statistics METEOR would keep for the pair. */
+function alignPair(h: Tok[], r: Tok[]): Stats {
+  const n = h.length;
+  const m = r.length;
+  // stage[i * m + j]: first matcher (0 exact, 1 stem, 2 synonym) that matches the pair, -1 for none
+  const stage = new Int8Array(n * m).fill(-1);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      for (let s = 0; s < MATCHERS.length; s++) {
+        if (MATCHERS[s](h[i], r[j])) { stage[i * m + j] = s; break; }
+      }
+    }
+  }
+  const hTo = n * m <= BEAM_MAX_CELLS && m <= BEAM_MAX_REF ? beamAlign(n, m, stage) : greedyAlign(h, r, stage);
   const st = emptyStats();
-  st.testLen = h.length;
-  st.refLen = r.length;
+  st.testLen = n;
+  st.refLen = m;
   for (const t of h) if (t.func) st.testFunc++;
   for (const t of r) if (t.func) st.refFunc++;
   let prevJ = -2;
-  let prevMatched = false;
-  for (let i = 0; i < h.length; i++) {
+  for (let i = 0; i < n; i++) {
     const j = hTo[i];
-    if (j === -1) { prevMatched = false; continue; }
-    const s = stageOf[i];
+    if (j === -1) { prevJ = -2; continue; }
+    const s = stage[i * m + j];
     if (h[i].func) st.testFuncM[s]++; else st.testContent[s]++;
     if (r[j].func) st.refFuncM[s]++; else st.refContent[s]++;
     st.testMatches++;
     st.refMatches++;
-    if (!(prevMatched && j === prevJ + 1)) st.chunks++;
+    if (j !== prevJ + 1) st.chunks++;
     prevJ = j;
-    prevMatched = true;
   }
   return st;
 }
