@@ -8,6 +8,7 @@
 // scores with unsorted ids).
 import { dirname } from 'node:path';
 import { DbridgeError } from '../util/errors.ts';
+import { Progress } from '../util/progress.ts';
 import { LineProcess, checkJar } from './java.ts';
 
 export interface MeteorJarOptions {
@@ -50,11 +51,14 @@ export async function meteorJar(refs: string[][], cands: string[], ids: (number 
   try {
     const order = sortedOrder(ids);
     const stats: string[] = [];
+    const progress = new Progress({ total: order.length, label: 'METEOR (jar)', unit: 'images' });
     for (const i of order) {
       const hyp = cands[i].split('|||').join('').split('  ').join(' ');
       proc.write(['SCORE', refs[i].join(' ||| '), hyp].join(' ||| '));
       stats.push((await proc.readLine()).trim());
+      progress.update(stats.length);
     }
+    progress.finish();
     proc.write(['EVAL', ...stats].join(' ||| '));
     const perImage = new Float64Array(cands.length);
     for (const i of order) perImage[i] = parseScore(await proc.readLine(), `image ${ids[i]}`);
