@@ -14,3 +14,5 @@ export * as world from './data/world/index.ts';
 export * as experiments from './experiments/index.ts';
 export { notebookSession, runTable } from './experiments/notebook.ts';
 export { tableToMarkdown } from './experiments/report.ts';
+export * as plots from './plots/figures.ts';
+export { saveFigure, vegaLiteToSvg, svgToPng } from './plots/vega.ts';

@@ -9,3 +9,5 @@ export * from './pipeline.ts';
 export * from './table1.ts';
 export * from './run.ts';
 export * from './notebook.ts';
+export * from './figures.ts';
+export * from './umap.ts';

@@ -17,6 +17,7 @@ import { toFloat32 } from '../io/dtype.ts';
 import { DiffusionModel, bridgeEmbeddings } from '../diffusion/index.ts';
 import { loadDecoder } from '../decoder/index.ts';
 import { DbridgeError } from '../util/errors.ts';
+import { writeFigures } from './figures.ts';
 
 export const TABLE_IDS = ['table1', 'table2', 'table3', 'table4', 'table5', 'cost'] as const;
 export type TableId = (typeof TABLE_IDS)[number];
@@ -66,7 +67,7 @@ export async function runTable1(p: Pipeline, ctx: RunContext): Promise<ResultTab
         `${r.details.images} val images, ${r.details.pairs} caption pairs. Projector = the plain decoder's flattened prefix (${cfg.variant} mapper).`,
         `Row (b) pairs two different captions of one image plus N(0, ${r.details.noiseVariance}); with the same caption it is ${r.details.b_same_caption.embedding.toFixed(3)} (embedding) / ${r.details.b_same_caption.projector?.toFixed(3) ?? '–'} (projector).`,
       ],
-      extra: { details: r.details },
+      extra: { details: r.details, samples: r.samples },
     };
   } finally { decoder.dispose(); }
 }
@@ -255,13 +256,14 @@ export async function reproduce(opts: ReproduceOptions): Promise<{ tables: Map<s
     tables.set(id, t);
     opts.onTable?.(t);
   }
-  const summary = summaryMarkdown(ctx, tables, (Date.now() - t0) / 1000, p);
+  const figures = await writeFigures(p, ctx, tables);
+  const summary = summaryMarkdown(ctx, tables, (Date.now() - t0) / 1000, p, figures);
   writeFileAtomic(join(opts.outDir, 'summary.md'), summary);
   writeJsonAtomic(join(opts.outDir, 'stages.json'), { stages: p.cache.events, seconds: (Date.now() - t0) / 1000 });
   return { tables, summary, pipeline: p };
 }
 
-function summaryMarkdown(ctx: RunContext, tables: Map<string, ResultTable>, seconds: number, p: Pipeline): string {
+function summaryMarkdown(ctx: RunContext, tables: Map<string, ResultTable>, seconds: number, p: Pipeline, figures: string[]): string {
   const prov = provenance(ctx.backend);
   const cfg = ctx.cfg;
   const fresh = p.cache.events.filter((e) => !e.cached).length;
@@ -280,5 +282,6 @@ function summaryMarkdown(ctx: RunContext, tables: Map<string, ResultTable>, seco
     const t = tables.get(id);
     if (t) lines.push(tableToMarkdown(t, id === 'table1' ? 3 : id === 'cost' ? 4 : 1), '');
   }
+  if (figures.length) lines.push('## Figures', '', ...figures.map((f) => `![${f}](figures/${f}.png)`), '');
   return lines.join('\n');
 }

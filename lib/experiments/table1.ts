@@ -19,6 +19,8 @@ export interface CosineRow { embedding: number; projector: number | null }
 export interface Table1Result {
   rows: Record<'a' | 'b' | 'c' | 'd' | 'e' | 'f', CosineRow>;
   details: { b_same_caption: CosineRow; images: number; pairs: number; noiseVariance: number };
+  /** Per-pair embedding-space cosines of rows a, c, d, e (at most 2000 each), for the distribution figure. */
+  samples: Record<'a' | 'c' | 'd' | 'e', number[]>;
 }
 
 function removeMeanNormalize(data: Float32Array, n: number, d: number, mean: Float32Array): Float32Array {
@@ -104,9 +106,18 @@ export async function computeTable1(opts: {
     const ps = await project(decoder, nSame, P, d);
     prj = spaceCos({ t: pt.data, img: pi.data, br: pb.data, nO: po.data, nS: ps.data, w: pt.width });
   }
+  const take = Math.min(P, 2000);
+  const sample = (f: (p: number) => number) => Array.from({ length: take }, (_, p) => +f(p).toFixed(4));
+  const samples = {
+    a: sample((p) => cos(eText, pairs[p].r, eImg, pairs[p].i, d)),
+    c: sample((p) => cos(eText, pairs[p].r, eText, pairs[p].r2, d)),
+    d: sample((p) => cos(eText, pairs[p].r, eBr, pairs[p].i, d)),
+    e: sample((p) => cos(eText, pairs[p].r, eText, s.index.images[pairs[p].j].text_rows[0], d)),
+  };
   const row = (k: 'a' | 'b' | 'c' | 'd' | 'e' | 'f'): CosineRow => ({ embedding: emb[k], projector: prj ? prj[k] : null });
   return {
     rows: { a: row('a'), b: row('b'), c: row('c'), d: row('d'), e: row('e'), f: row('f') },
     details: { b_same_caption: { embedding: emb.bSame, projector: prj ? prj.bSame : null }, images, pairs: P, noiseVariance: opts.noiseVariance },
+    samples,
   };
 }

@@ -36,9 +36,10 @@ export function mSweepFigure(t5: ResultTable, metrics = ['CIDEr', 'Bleu_4']): Ve
   };
 }
 
-export function barsFigure(t: ResultTable, metrics: string[], title: string): VegaLiteSpec {
-  const order = t.rows.map((r) => r.label);
-  const label = new Map(t.rows.map((r) => [r.id, r.label]));
+export function barsFigure(t: ResultTable, metrics: string[], title: string, short?: (id: string, label: string) => string): VegaLiteSpec {
+  const name = (r: { id: string; label: string }) => (short ? short(r.id, r.label) : r.label);
+  const order = t.rows.map(name);
+  const label = new Map(t.rows.map((r) => [r.id, name(r)]));
   return {
     title,
     data: { values: longRows(t, metrics, (id) => label.get(id) ?? id) },
@@ -62,7 +63,7 @@ export function ablationFigure(t4: ResultTable): VegaLiteSpec {
 }
 
 export function cosineFigure(t1: ResultTable): VegaLiteSpec {
-  return barsFigure(t1, ['embedding', 'projector'], `Table 1: mean cosine similarity (${t1.dataset}, ${t1.scale})`);
+  return barsFigure(t1, ['embedding', 'projector'], `Table 1: mean cosine similarity (${t1.dataset}, ${t1.scale}); rows (a)-(f) as in the paper`, (id) => `(${id})`);
 }
 
 /** Histograms of per-pair cosines (Table 1's details.samples: row -> values). */
