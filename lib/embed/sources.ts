@@ -1,7 +1,7 @@
 // Turning datasets into embedding jobs: Karpathy files (MSCOCO, Flickr30K, the world) and audio
 // caption CSVs (AudioCaps, Clotho) become EmbedSplits, with a media loader reading files from a folder.
 // Split order: train, val, test first (the layout's SPLITS), then any other split in file order.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { SPLITS } from '../embeddings/layout.ts';
@@ -97,7 +97,15 @@ export function folderFingerprint(dir: string, files: string[], extra: Record<st
     if (!existsSync(p) || !statSync(p).isFile()) continue;
     found++;
     h.update(`${f}\0`);
-    h.update(readFileSync(p));
+    // in chunks: ONNX files of real models are hundreds of MB
+    const fd = openSync(p, 'r');
+    try {
+      const buf = Buffer.alloc(16 << 20);
+      let n: number;
+      while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
+    } finally {
+      closeSync(fd);
+    }
     h.update('\0');
   }
   if (found === 0) throw new DbridgeError(`${dir}: none of ${files.join(', ')} found to identify the model`);
