@@ -6,6 +6,7 @@
 // Requests larger than `subBatch` rows are bridged in sub-batches (bridgeEmbeddings), because
 // the wasm heap cannot hold the paper network's activations for 1024 rows at once; long runs are
 // time-capped and say how many rows they measured.
+import { loadavg, cpus } from 'node:os';
 import { tf } from '../tf.ts';
 import { backendName } from '../backend.ts';
 import { Adam } from '../nn/optim.ts';
@@ -28,6 +29,16 @@ function sphere(rng: Rng, n: number, L: number): Float32Array {
   return preprocessRows(rng.normals(n * L), n, L, new Float32Array(L));
 }
 
+/**
+ * Memory high-water marks: the wasm heap only grows, so its size is the peak of tensor memory so
+ * far in this process (null on other backends); RSS is the process's resident size now.
+ */
+function memoryNow(): { wasmHeapPeakMiB: number | null; rssMiB: number } {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  const heap = b.wasm?.HEAPU8?.buffer.byteLength;
+  return { wasmHeapPeakMiB: heap === undefined ? null : round(heap / 2 ** 20), rssMiB: round(process.memoryUsage().rss / 2 ** 20) };
+}
+
 function log(msg: string): void {
   if (process.env.DBRIDGE_QUIET !== '1') process.stderr.write(`bench diffusion: ${msg}\n`);
 }
@@ -38,22 +49,18 @@ async function trainStep(cfg: 'paper' | 'small', batch: number, microBatch: numb
   const opt = new Adam(model.denoiser.params, { lr: PAPER_TRAIN.lr, beta1: 0.9, beta2: 0.99, clipGradNorm: 1 });
   const rng = new Rng(1);
   const times: number[] = [];
-  let peakBytes = 0;
   for (let i = 0; i <= reps; i++) {
     const x0 = sphere(rng, batch, L), noise = rng.normals(batch * L);
     const t = Array.from({ length: batch }, () => rng.int(T));
     const t0 = performance.now();
-    if (i === 0) {
-      const prof = await tf.profile(() => { optimizerStep(model, opt, x0, noise, t, PAPER_TRAIN.lr, microBatch); });
-      peakBytes = prof.peakBytes;
-    } else optimizerStep(model, opt, x0, noise, t, PAPER_TRAIN.lr, microBatch);
+    optimizerStep(model, opt, x0, noise, t, PAPER_TRAIN.lr, microBatch);
     const s = (performance.now() - t0) / 1000;
-    if (i > 0) times.push(s); // step 0 is the warm-up (profiled for peak memory)
+    if (i > 0) times.push(s); // step 0 is the warm-up
     log(`train ${cfg} batch ${batch} (micro-batch ${microBatch || batch}) step ${i}: ${s.toFixed(3)} s${i === 0 ? ' (warm-up)' : ''}`);
   }
   opt.dispose();
   model.dispose();
-  return { seconds: round(median(times)), reps: times.length, microBatch: microBatch || batch, peakTensorMiB: round(peakBytes / 2 ** 20) };
+  return { seconds: round(median(times)), reps: times.length, microBatch: microBatch || batch, ...memoryNow() };
 }
 
 async function bridgeThroughput(model: DiffusionModel, rows: number, subBatch: number, maxSeconds: number, reps: number) {
@@ -77,29 +84,20 @@ async function bridgeThroughput(model: DiffusionModel, rows: number, subBatch: n
     rates.push(done / ((performance.now() - t0) / 1000));
     if ((performance.now() - t0) / 1000 > maxSeconds) break;
   }
-  const prof = await tf.profile(async () => {
-    const n = Math.min(rows, subBatch);
-    await bridgeEmbeddings(model, x.subarray(0, n * L), n, L, null, { M: 600, steps: 1, batchSize: subBatch });
-  });
-  return { embPerSecond: round(median(rates)), rowsMeasured: measured, subBatch: Math.min(rows, subBatch), reps: rates.length, peakTensorMiB: round(prof.peakBytes / 2 ** 20) };
+  const mem = memoryNow();
+  return { embPerSecond: round(median(rates)), rowsMeasured: measured, subBatch: Math.min(rows, subBatch), reps: rates.length, ...mem };
 }
 
 export async function bench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
   const q = opts.quick;
-  const out: Record<string, unknown> = { backend: backendName(), peer: PEER };
+  const out: Record<string, unknown> = { backend: backendName(), peer: PEER, loadAverageAtStart: loadavg().map((v) => round(v, 3)), cores: cpus().length };
   const ratio = (ours: number, peer: number) => round(ours / peer, 3);
 
-  // --- training steps (batch 64) ---
-  const trainSmall = await trainStep('small', 64, 0, q ? 2 : 10);
-  const trainPaper = await trainStep('paper', 64, PAPER_TRAIN.microBatch, q ? 1 : 3);
-  out.train = {
+  // Order: small before paper (the wasm heap high-water mark then tells each config's peak).
+  const bridging: Record<string, unknown> = { note: 'bridgeEmbeddings on preprocessed inputs, M = 600, 5 DDIM steps, unit-norm output; requests above subBatch rows run in sub-batches; median over reps after a warm-up sub-batch' };
+  const train: Record<string, unknown> = {
     note: 'one optimiser step: loss (x0 objective, radius re-normalisation, SNR weights) + backward + Adam(0.9, 0.99) with clipping 1.0; median after one warm-up step; the paper config in micro-batches of 16 (gradients summed) because 64 rows of its activations do not fit the wasm heap',
-    paperBatch64: { ...trainPaper, peerSeconds: PEER.paper.trainStepBatch64Seconds, oursOverPeer: ratio(trainPaper.seconds, PEER.paper.trainStepBatch64Seconds), target: 'within 2x of the peer' },
-    smallBatch64: { ...trainSmall, peerSeconds: PEER.small.trainStepBatch64Seconds, oursOverPeer: ratio(trainSmall.seconds, PEER.small.trainStepBatch64Seconds) },
   };
-
-  // --- bridging throughput (M = 600, 5 DDIM steps, then L2 normalisation) ---
-  const bridging: Record<string, unknown> = { note: 'bridgeEmbeddings on preprocessed inputs, M = 600, 5 DDIM steps, unit-norm output; requests above subBatch rows run in sub-batches' };
   for (const cfg of ['small', 'paper'] as const) {
     const model = DiffusionModel.create(diffusionConfig(structuredClone(DENOISER_PRESETS[cfg]), 'official'), 0);
     const res: Record<string, unknown> = {};
@@ -114,8 +112,15 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     }
     bridging[cfg] = res;
     model.dispose();
+    const tr = await trainStep(cfg, 64, cfg === 'paper' ? PAPER_TRAIN.microBatch : 0, cfg === 'paper' ? (q ? 1 : 3) : q ? 2 : 10);
+    const peerT = PEER[cfg].trainStepBatch64Seconds;
+    train[`${cfg}Batch64`] = { ...tr, peerSeconds: peerT, oursOverPeer: ratio(tr.seconds, peerT), target: cfg === 'paper' ? 'within 2x of the peer' : undefined };
+    log(`train ${cfg} batch 64: ${tr.seconds} s/step (peer ${peerT})`);
   }
+  out.train = train;
   out.bridging = bridging;
+  out.loadAverageAtEnd = loadavg().map((v) => round(v, 3));
+  out.caveat = 'figures from a shared machine move with its load (see loadAverage*); compare ratios measured in one run';
   const mem = process.memoryUsage();
   out.process = { rssMiB: round(mem.rss / 2 ** 20), arrayBuffersMiB: round(mem.arrayBuffers / 2 ** 20), tfTensorMiB: round(tf.memory().numBytes / 2 ** 20) };
   return out;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tf } from '../../lib/tf.ts';
 import {
   DiffusionModel, diffusionConfig, namedConfig, makeSchedule, coefsAt, predictStartFromNoise, predictNoiseFromStart,
-  predictV, predictStartFromV, modelPredictions, objectiveTarget, qSample, networkInput, applyNetwork, predict, ddimSample,
+  predictV, predictStartFromV, modelPredictions, objectiveTarget, qSample, qSampleWith, networkInput, applyNetwork, predict, ddimSample,
   bridge, augment, ddpmSample, ddimSampleFromNoise, diffusionLoss, diffusionLossParts, bridgeEmbeddings, augmentEmbeddings,
   gaussianRows, VARIANT_PRESETS, type DdimTrace,
 } from '../../lib/diffusion/index.ts';
@@ -69,6 +69,27 @@ test('objective conversions are consistent (x0 <-> eps <-> v)', async () => {
     }), 'conversions');
   }
   tf.dispose([x0, eps]);
+});
+
+test('leak checks: each conversion function called directly', async () => {
+  const s = makeSchedule({ timesteps: 1000, kind: 'cosine' });
+  const a = tf.tensor2d(sphere(3), [3, L]), b = tf.tensor2d(rng.normals(3 * L), [3, L]);
+  const c = coefsAt(s, 500);
+  const cv = coefsAt(s, [1, 2, 3]);
+  const fns: [string, () => tf.Tensor | tf.Tensor[]][] = [
+    ['predictStartFromNoise', () => predictStartFromNoise(a, b, c)],
+    ['predictNoiseFromStart', () => predictNoiseFromStart(a, b, cv)],
+    ['predictV', () => predictV(a, b, c)],
+    ['predictStartFromV', () => predictStartFromV(a, b, cv)],
+    ['qSampleWith', () => qSampleWith(a, b, c)],
+    ['qSample', () => qSample({ schedule: s }, a, [5, 6, 7], b)],
+    ['objectiveTarget pred_v', () => objectiveTarget('pred_v', a, b, cv)],
+    ['objectiveTarget pred_x0', () => objectiveTarget('pred_x0', a, b, c)],
+    ['modelPredictions pred_noise', () => { const p = modelPredictions('pred_noise', a, b, c, 1); return [p.predNoise, p.predX0]; }],
+    ['modelPredictions pred_x0', () => { const p = modelPredictions('pred_x0', a, b, cv); return [p.predNoise, p.predX0]; }],
+  ];
+  for (const [name, fn] of fns) tf.dispose(await assertNoLeak(fn, name));
+  tf.dispose([a, b, ...Object.values(cv) as tf.Tensor[]]);
 });
 
 test('checkpoint folder: save, load (raw / ema), same outputs; clear errors', async () => {
@@ -151,6 +172,10 @@ test('augment: q_sample at A then DDIM from A-1 (official off-by-one), seeded an
   const a2 = await assertNoLeak(() => augmentEmbeddings(m, raw, 5, L, mean, { A: 400, steps: 2, seed: 4, batchSize: 5 }), 'augmentEmbeddings');
   assert.ok(maxAbsDiff(a1, a2) < 1e-6, `batching changed the result by ${maxAbsDiff(a1, a2)}`);
   const a3 = await augmentEmbeddings(m, raw, 5, L, mean, { A: 400, steps: 2, seed: 5 });
+  const zt = tf.tensor2d(preprocessRows(raw, 5, L, mean), [5, L]);
+  const am = await assertNoLeak(() => m.augment(zt, { A: 400, steps: 2, seed: 4 }), 'DiffusionModel.augment');
+  assert.ok(maxAbsDiff(am.dataSync(), a1) < 1e-6);
+  tf.dispose([zt, am]);
   assert.ok(maxAbsDiff(a1, a3) > 1e-3);
   m.dispose();
 });

@@ -92,7 +92,9 @@ test('micro-batches give the same update as the whole batch', () => {
   const results = [0, 4, 3].map((mb) => {
     const m = make();
     const opt = new Adam(m.denoiser.params, { lr: 1e-3, beta1: 0.9, beta2: 0.99, clipGradNorm: 1 });
+    const before = tf.memory().numTensors;
     const s = optimizerStep(m, opt, x0, noise, t, 1e-3, mb);
+    assert.equal(tf.memory().numTensors, before, `optimizerStep (micro-batch ${mb}) leaked`);
     const w = m.denoiser.params.toHost();
     opt.dispose(); m.dispose();
     return { ...s, w };
@@ -126,7 +128,9 @@ test('EMA follows ema_pytorch: copies until update_after_step, then warm-up deca
   const ema = new WeightEma(ps, { decay: 0.9, every: 2, afterStep: 3 });
   const val = () => ema.shadow.get('w')!.dataSync()[0];
   const setP = (v: number) => tf.tidy(() => p.assign(tf.tensor1d([v])));
+  const n0 = tf.memory().numTensors;
   setP(1); ema.update(); assert.equal(val(), 1);        // step 0: copy
+  assert.equal(tf.memory().numTensors, n0, 'WeightEma.update leaked');
   setP(2); ema.update(); assert.equal(val(), 1);        // step 1: skipped (every 2)
   setP(3); ema.update(); assert.equal(val(), 3);        // step 2 <= 3: copy
   setP(4); ema.update();                                // step 3: skipped
