@@ -11,3 +11,5 @@ export * from './run.ts';
 export * from './notebook.ts';
 export * from './figures.ts';
 export * from './umap.ts';
+export * from './teaching.ts';
+export * from './examples.ts';
