@@ -3,15 +3,16 @@
 //   image tower: a two-layer convolutional stem written as patch matmuls (conv 4x4 stride 4 to
 //     `stemWidth` channels, GELU, conv 2x2 stride 2 to `width`; tfjs-wasm has no conv weight
 //     gradient, so the patches are cut on the host and each conv is a lib/nn linear), learned
-//     position embeddings, `imageLayers` pre-LN transformer blocks, mean pooling, LayerNorm,
-//     linear projection to D (CLIP's ViT: ln_post + proj).
+//     position embeddings, `imageLayers` pre-LN transformer blocks, mean+max pooling over tokens,
+//     LayerNorm, linear projection to D (CLIP's ViT: ln_post + proj).
 //   text tower: token + position embeddings over the real CLIP BPE ids (compact table, see
 //     world-tokenizer.ts), `textLayers` pre-LN transformer blocks with a padding mask, final
 //     LayerNorm, mean over the caption's tokens, linear projection to D.
 //   logit scale: learnable, initialised to ln(1/0.07) and clamped at ln(100) as CLIP's.
 // Divergences from CLIP: the text tower pools by the mean over tokens instead of the
 // <|endoftext|> feature and attends bidirectionally (no causal mask); the image stem is a small
-// CNN instead of one big patch convolution. The loss is CLIP's symmetric InfoNCE.
+// CNN instead of one big patch convolution, and image tokens are pooled by mean and max instead of
+// a class token. The loss is CLIP's symmetric InfoNCE.
 import { tf } from '../tf.ts';
 import { ParamStore, attention, embedding, geluErf, init, layerNorm, linear, matMul2d } from '../nn/index.ts';
 import { Rng } from '../util/rng.ts';
@@ -29,20 +30,26 @@ export interface WorldEncoderArch {
   textLayers: number;
   /** CLIP context length (tokens including <|startoftext|> and <|endoftext|>). */
   contextLength: number;
+  /** How image tokens are pooled: 'max' finds small objects among background tokens; 'mean' is ViT-like. */
+  imagePool: 'mean' | 'max' | 'meanmax';
   /** Compact vocabulary: CLIP ids with a row in the token table (rows 0/1 are pad/unk). */
   vocab: number[];
 }
 
+/** Defaults chosen from measurements on the 2-core CPU (docs/world.md): one block per tower at
+ * width 64 learns the world's attributes fastest per CPU second; mean+max pooling lets the image
+ * tower find small objects among background tokens (mean pooling alone learned only the domain). */
 export const DEFAULT_ARCH: Omit<WorldEncoderArch, 'vocab'> = {
   dim: 64,
   imageSize: 32,
   stemWidth: 32,
-  width: 96,
-  heads: 4,
+  width: 64,
+  heads: 2,
   mlpRatio: 2,
-  imageLayers: 2,
-  textLayers: 2,
+  imageLayers: 1,
+  textLayers: 1,
   contextLength: 32,
+  imagePool: 'meanmax',
 };
 
 export const LOGIT_SCALE_INIT = Math.log(1 / 0.07);
@@ -82,9 +89,10 @@ export function createWorldEncoderParams(arch: WorldEncoderArch, seed: number): 
   p.add('image.stem2.b', init.zeros([W]));
   p.add('image.pos', init.normal(rng, [imageTokens(arch), W], 0.02));
   for (let i = 0; i < arch.imageLayers; i++) addBlock(p, rng, `image.block${i}`, W, m);
-  p.add('image.ln_post.g', init.ones([W]));
-  p.add('image.ln_post.b', init.zeros([W]));
-  p.add('image.proj', init.normal(rng, [W, D], W ** -0.5));
+  const P = arch.imagePool === 'meanmax' ? 2 * W : W;
+  p.add('image.ln_post.g', init.ones([P]));
+  p.add('image.ln_post.b', init.zeros([P]));
+  p.add('image.proj', init.normal(rng, [P, D], P ** -0.5));
   p.add('text.tok', init.normal(rng, [arch.vocab.length + 2, W], 0.02));
   p.add('text.pos', init.normal(rng, [arch.contextLength, W], 0.01));
   for (let i = 0; i < arch.textLayers; i++) addBlock(p, rng, `text.block${i}`, W, m);
@@ -143,7 +151,8 @@ export function imageForward(p: ParamStore, arch: WorldEncoderArch, patches: tf.
     let x = linear(s1.reshape([n, T, 4 * arch.stemWidth]), p.get('image.stem2.w'), p.get('image.stem2.b'));
     x = tf.add(x, p.get('image.pos'));
     for (let i = 0; i < arch.imageLayers; i++) x = block(p, `image.block${i}`, x, arch.heads);
-    const pooled = layerNorm(tf.mean(x, 1), p.get('image.ln_post.g'), p.get('image.ln_post.b'));
+    const pool = arch.imagePool === 'mean' ? tf.mean(x, 1) : arch.imagePool === 'max' ? tf.max(x, 1) : tf.concat([tf.mean(x, 1), tf.max(x, 1)], 1);
+    const pooled = layerNorm(pool, p.get('image.ln_post.g'), p.get('image.ln_post.b'));
     return linear(pooled, p.get('image.proj')) as tf.Tensor2D;
   });
 }

@@ -40,14 +40,17 @@ export interface WorldTrainConfig {
 
 /** Defaults sized for the `mini` world on a 2-core CPU (see docs/world.md for the measurements). */
 export const DEFAULT_TRAIN: WorldTrainConfig = {
-  steps: 500,
+  steps: 600,
   batchSize: 128,
-  lr: 2e-3,
+  lr: 3e-3,
   warmupSteps: 40,
   weightDecay: 0,
   clipGradNorm: 1.0,
   seed: 0,
 };
+
+/** Default batch at the smoke scale (tests, CI): half the cost per step. */
+export const SMOKE_BATCH = 64;
 
 export interface WorldEncoderConfig {
   kind: 'world-dual-encoder';
@@ -261,7 +264,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   const train: WorldTrainConfig = {
     ...DEFAULT_TRAIN,
     ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
-    ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+    ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : meta.scale === 'smoke' ? { batchSize: SMOKE_BATCH } : {}),
     ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
     seed: opts.seed ?? DEFAULT_TRAIN.seed,
   };

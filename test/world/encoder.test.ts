@@ -1,0 +1,108 @@
+// The world's dual encoder: CLIP BPE ids, the InfoNCE loss, training that learns, exact resume,
+// checkpoints loaded as an Encoder (shapes, determinism, no tensor leaks, input errors) and the
+// retrieval metric.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertNoLeak, setupBackend, tmpDir } from '../helpers.ts';
+import { tf } from '../../lib/tf.ts';
+import { generateWorld, readWorldEntries, readWorldImages } from '../../lib/data/world/index.ts';
+import { loadWorldEncoder, retrievalFromEmbeddings, trainWorldEncoder } from '../../lib/encoders/world.ts';
+import { LOGIT_SCALE_INIT, clipLoss } from '../../lib/encoders/world-model.ts';
+import { CLIP_EOT, CLIP_SOT, clipTokenize } from '../../lib/encoders/world-tokenizer.ts';
+import { readSafetensors } from '../../lib/io/safetensors.ts';
+import { DbridgeError } from '../../lib/util/errors.ts';
+
+const tiny = { dim: 16, width: 32, heads: 2, stemWidth: 16, imageLayers: 1, textLayers: 1 };
+/** No transformer blocks: learns fastest in the first 100 steps (the learning test's budget). */
+const tinyFast = { ...tiny, imageLayers: 0, textLayers: 0 };
+
+describe('world encoder', () => {
+  let world: string;
+  before(async () => {
+    await setupBackend();
+    world = join(tmpDir(), 'world');
+    generateWorld({ scale: 'smoke', seed: 1, outDir: world, sizes: { pretrain: 1000, train: 10, val: 10, test: 60 }, quiet: true });
+  });
+
+  it('tokenizes with the real CLIP BPE (reference ids) and truncates like clip.tokenize', () => {
+    assert.deepEqual(clipTokenize('a photo of a cat', 77), [49406, 320, 1125, 539, 320, 2368, 49407]);
+    const long = clipTokenize('a red ball '.repeat(20), 10);
+    assert.equal(long.length, 10);
+    assert.equal(long[0], CLIP_SOT);
+    assert.equal(long[9], CLIP_EOT);
+  });
+
+  it('InfoNCE loss: log n for identical rows, near 0 for aligned distinct rows, CLIP temperature init', () => {
+    assert.ok(Math.abs(LOGIT_SCALE_INIT - Math.log(1 / 0.07)) < 1e-12);
+    tf.tidy(() => {
+      const same = tf.ones([4, 8]);
+      assert.ok(Math.abs(clipLoss(same, same, tf.scalar(LOGIT_SCALE_INIT)).dataSync()[0] - Math.log(4)) < 1e-5);
+      const eye = tf.eye(4, 8);
+      assert.ok(clipLoss(eye, eye, tf.scalar(Math.log(100))).dataSync()[0] < 1e-6);
+    });
+  });
+
+  it('learns: loss falls and test retrieval beats chance', async () => {
+    const out = join(tmpDir(), 'enc-learn');
+    const r = await trainWorldEncoder({ worldDir: world, outDir: out, steps: 100, batchSize: 32, lr: 3e-3, arch: tinyFast, quiet: true, checkpointEvery: 1000 });
+    assert.equal(r.step, 100);
+    assert.ok(r.done);
+    // below log(16): more than the domain shortcut (light/dark background <-> caption style) was learned
+    assert.ok(r.loss < Math.log(16), `final loss ${r.loss} vs log(16) = ${Math.log(16)}`);
+    assert.ok(r.retrieval);
+    const { i2t, t2i, chance } = r.retrieval;
+    const msg = `i2t ${JSON.stringify(i2t)} t2i ${JSON.stringify(t2i)} chance ${JSON.stringify(chance)}`;
+    assert.ok(t2i.r5 > 10 * chance.t2i_r1 && i2t.r1 > 2 * chance.i2t_r1, msg);
+    for (const f of ['weights.safetensors', 'config.json', 'state.json', 'optimizer.safetensors', 'eval.json']) assert.ok(existsSync(join(out, f)), f);
+  });
+
+  it('resumes exactly: 3 steps + 3 resumed steps equal 6 uninterrupted steps', async () => {
+    const a = join(tmpDir(), 'enc-a'), b = join(tmpDir(), 'enc-b');
+    const opts = { worldDir: world, steps: 6, batchSize: 16, arch: tiny, quiet: true, evalSplit: 'none' };
+    await trainWorldEncoder({ ...opts, outDir: a });
+    const part = await trainWorldEncoder({ ...opts, outDir: b, maxStepsThisRun: 3 });
+    assert.equal(part.step, 3);
+    assert.equal(part.done, false);
+    await assert.rejects(trainWorldEncoder({ ...opts, outDir: b }), DbridgeError, 'an unfinished checkpoint needs --resume');
+    const rest = await trainWorldEncoder({ ...opts, outDir: b, resume: true });
+    assert.equal(rest.step, 6);
+    const wa = readSafetensors(join(a, 'weights.safetensors')).tensors, wb = readSafetensors(join(b, 'weights.safetensors')).tensors;
+    assert.deepEqual([...wa.keys()].sort(), [...wb.keys()].sort());
+    for (const [k, t] of wa) assert.deepEqual(wb.get(k)!.data, t.data, `parameter ${k}`);
+    // a different config in the same folder is refused
+    await assert.rejects(trainWorldEncoder({ ...opts, outDir: b, arch: { ...tiny, dim: 8 } }), DbridgeError);
+  });
+
+  it('loads as an Encoder: shapes, determinism, no leaks, input errors', async () => {
+    const out = join(tmpDir(), 'enc-load');
+    await trainWorldEncoder({ worldDir: world, outDir: out, steps: 2, batchSize: 8, arch: tiny, quiet: true, evalSplit: 'none' });
+    const enc = await loadWorldEncoder(out);
+    assert.equal(enc.dim, 16);
+    assert.equal(enc.id, 'world-dual-encoder');
+    const caps = ['A red ball next to a blue box.', 'three shapes on a dark background .', 'an unseen word: zebra'];
+    const t1 = await assertNoLeak(() => enc.encodeText(caps, 2), 'encodeText');
+    assert.equal(t1.length, 3 * 16);
+    assert.ok(t1.every(Number.isFinite));
+    assert.deepEqual(await enc.encodeText(caps), t1, 'batching does not change the result');
+    const imgs = await readWorldImages(world, readWorldEntries(world, 'dataset').slice(0, 5));
+    const v = await assertNoLeak(() => enc.encodeImage(imgs, 2), 'encodeImage');
+    assert.equal(v.length, 5 * 16);
+    assert.deepEqual(await enc.encodeImage(imgs), v);
+    await assert.rejects(enc.encodeImage([{ width: 16, height: 16, data: new Uint8Array(16 * 16 * 3) }]), DbridgeError);
+    enc.dispose();
+    await assert.rejects(loadWorldEncoder(join(tmpDir(), 'nothing')), DbridgeError);
+  });
+
+  it('recall@k counts an image found when any of its captions ranks high enough', () => {
+    // 2 images, 2 captions each, d = 2: image 0 = x, image 1 = y
+    const iv = Float32Array.from([1, 0, 0, 1]);
+    const tv = Float32Array.from([1, 0, 0.6, 0.8, 0, 1, 0.8, 0.6]);
+    const r = retrievalFromEmbeddings(iv, tv, [0, 0, 1, 1], 2);
+    assert.equal(r.i2t.r1, 1);
+    // caption 1 (0.6, 0.8) is closer to image 1; caption 3 (0.8, 0.6) closer to image 0
+    assert.equal(r.t2i.r1, 0.5);
+    assert.equal(r.t2i.r5, 1);
+  });
+});

@@ -1,0 +1,107 @@
+// The generated world on disk: Karpathy JSON read by the shared loader, PNGs of the right size,
+// splits and counts, determinism, reuse of an existing world, domains that differ, and errors.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpDir } from '../helpers.ts';
+import { generateWorld, readWorldEntries, renderScene, sampleScene, WORLD_FILES, type WorldImageEntry } from '../../lib/data/world/index.ts';
+import { loadKarpathy, karpathyCounts } from '../../lib/data/karpathy.ts';
+import { readImage } from '../../lib/data/images.ts';
+import { Rng } from '../../lib/util/rng.ts';
+import { DbridgeError } from '../../lib/util/errors.ts';
+
+const sizes = { pretrain: 60, train: 30, val: 10, test: 10 };
+
+describe('world generation', () => {
+  let dirA: string, dirB: string;
+  before(() => {
+    dirA = join(tmpDir(), 'a');
+    dirB = join(tmpDir(), 'b');
+    generateWorld({ scale: 'smoke', seed: 3, domain: 'a', outDir: dirA, sizes, quiet: true });
+    generateWorld({ scale: 'smoke', seed: 3, domain: 'b', outDir: dirB, sizes, quiet: true });
+  });
+
+  it('writes a Karpathy file the shared loader reads, with 5 captions per image', () => {
+    const ds = loadKarpathy(join(dirA, WORLD_FILES.dataset), { dataset: 'world' });
+    assert.equal(ds.dataset, 'world');
+    assert.deepEqual(karpathyCounts(ds), { train: { images: 30, captions: 150 }, val: { images: 10, captions: 50 }, test: { images: 10, captions: 50 } });
+    const raw = JSON.parse(readFileSync(join(dirA, WORLD_FILES.dataset), 'utf8')) as { images: WorldImageEntry[] };
+    const ids = new Set(raw.images.map((e) => e.imgid));
+    assert.equal(ids.size, raw.images.length);
+    const sentids = raw.images.flatMap((e) => e.sentids);
+    assert.equal(new Set(sentids).size, sentids.length);
+    for (const e of raw.images) {
+      assert.equal(e.sentences.length, 5);
+      for (const s of e.sentences) {
+        assert.ok(s.raw.length > 0 && s.tokens.length > 0 && s.imgid === e.imgid);
+        assert.deepEqual(s.tokens, s.tokens.map((t) => t.toLowerCase()));
+      }
+      assert.ok(existsSync(join(dirA, e.filepath, e.filename)), `${e.filename} exists`);
+    }
+    const pre = loadKarpathy(join(dirA, WORLD_FILES.pretrain), { dataset: 'world' });
+    assert.deepEqual(karpathyCounts(pre), { pretrain: { images: 60, captions: 300 } });
+  });
+
+  it('writes 32x32 RGB PNGs equal to the renderer output', async () => {
+    const e = readWorldEntries(dirA, 'dataset')[0];
+    const img = await readImage(join(dirA, e.filepath, e.filename));
+    assert.equal(img.width, 32);
+    assert.equal(img.height, 32);
+    assert.deepEqual(img.data, renderScene(e.scene, 32).data);
+  });
+
+  it('shares the pre-training split across domains and differs in the captioning splits', () => {
+    const pa = readFileSync(join(dirA, WORLD_FILES.pretrain), 'utf8'), pb = readFileSync(join(dirB, WORLD_FILES.pretrain), 'utf8');
+    assert.equal(pa, pb);
+    const pre = readWorldEntries(dirA, 'pretrain');
+    const doms = new Set(pre.map((e) => e.domain));
+    assert.deepEqual([...doms].sort(), ['a', 'b'], 'pre-training mixes both domains');
+    const a = readWorldEntries(dirA, 'dataset'), b = readWorldEntries(dirB, 'dataset');
+    assert.ok(a.every((e) => e.domain === 'a') && b.every((e) => e.domain === 'b'));
+  });
+
+  it('domains differ in object and colour distributions', () => {
+    const count = (d: 'a' | 'b') => {
+      const shapes: Record<string, number> = {}, colours: Record<string, number> = {};
+      let objs = 0;
+      for (let i = 0; i < 400; i++) {
+        for (const o of sampleScene(new Rng(i).fork(d), d).objects) {
+          shapes[o.shape] = (shapes[o.shape] ?? 0) + 1;
+          colours[o.colour] = (colours[o.colour] ?? 0) + 1;
+          objs++;
+        }
+      }
+      return { shapes, colours, objs };
+    };
+    const a = count('a'), b = count('b');
+    const frac = (m: Record<string, number>, ks: string[], n: number) => ks.reduce((s, k) => s + (m[k] ?? 0), 0) / n;
+    assert.ok(frac(a.shapes, ['circle', 'square', 'triangle'], a.objs) > 0.8);
+    assert.ok(frac(b.shapes, ['diamond', 'star', 'cross'], b.objs) > 0.65);
+    assert.ok(frac(a.colours, ['red', 'green', 'blue', 'yellow'], a.objs) > 0.7);
+    assert.ok(frac(b.colours, ['purple', 'orange', 'pink', 'white'], b.objs) > 0.65);
+    assert.ok(b.objs > a.objs, 'domain b has more objects per scene');
+  });
+
+  it('is deterministic and reuses a folder holding the same world', () => {
+    const dir = join(tmpDir(), 'again');
+    const m1 = generateWorld({ scale: 'smoke', seed: 3, domain: 'a', outDir: dir, sizes, quiet: true });
+    assert.equal(readFileSync(join(dir, WORLD_FILES.dataset), 'utf8'), readFileSync(join(dirA, WORLD_FILES.dataset), 'utf8'));
+    const before = statSync(join(dir, WORLD_FILES.dataset)).mtimeMs;
+    const m2 = generateWorld({ scale: 'smoke', seed: 3, domain: 'a', outDir: dir, sizes, quiet: true });
+    assert.equal(m2.created, m1.created);
+    assert.equal(statSync(join(dir, WORLD_FILES.dataset)).mtimeMs, before);
+    // another seed regenerates
+    const m3 = generateWorld({ scale: 'smoke', seed: 4, domain: 'a', outDir: dir, sizes, quiet: true });
+    assert.equal(m3.seed, 4);
+    assert.notEqual(readFileSync(join(dir, WORLD_FILES.dataset), 'utf8'), readFileSync(join(dirA, WORLD_FILES.dataset), 'utf8'));
+  });
+
+  it('rejects bad options with DbridgeError', () => {
+    const dir = tmpDir();
+    assert.throws(() => generateWorld({ scale: 'huge', outDir: dir }), DbridgeError);
+    assert.throws(() => generateWorld({ scale: 'smoke', domain: 'c', outDir: dir }), DbridgeError);
+    assert.throws(() => generateWorld({ scale: 'smoke', seed: 1.5, outDir: dir }), DbridgeError);
+    assert.throws(() => generateWorld({ scale: 'smoke', sizes: { test: 0 }, outDir: dir }), DbridgeError);
+  });
+});
