@@ -21,9 +21,17 @@ function hash(x: number, y: number): number {
  * [x, y, id + 1] side by side (one cache line per probe); linear probing, load <= 1/2.
  */
 class PairIds {
-  private t = new Int32Array(3 << 16);
-  private mask = (1 << 16) - 1;
+  private t: Int32Array;
+  private mask: number;
   size = 0;
+
+  /** `expected`: about how many pairs will be stored (the table starts at twice that, a power of 2). */
+  constructor(expected = 1 << 15) {
+    let cap = 1 << 16;
+    while (cap < 2 * expected) cap *= 2;
+    this.t = new Int32Array(3 * cap);
+    this.mask = cap - 1;
+  }
 
   get(x: number, y: number): number {
     const t = this.t;
@@ -72,7 +80,13 @@ export interface NgramCounts {
 
 export class NgramIndex {
   private readonly words = new Map<string, number>();
-  private readonly keys = new PairIds();
+  private readonly keys: PairIds;
+
+  /** `expectedNgrams`: a size hint for the n-gram table (distinct n-grams expected). */
+  constructor(expectedNgrams?: number) {
+    this.keys = new PairIds(expectedNgrams);
+  }
+
   private slot = new Int32Array(1024);
 
   get size(): number {
@@ -176,7 +190,11 @@ export interface PreparedCorpus {
 }
 
 export function prepareCorpus(refs: string[][], cands: string[], maxN = 4): PreparedCorpus {
-  const index = new NgramIndex();
+  // distinct n-grams are roughly a quarter of the characters on caption corpora
+  let chars = 0;
+  for (const c of cands) chars += c.length;
+  for (const rs of refs) for (const r of rs) chars += r.length;
+  const index = new NgramIndex(chars / 4);
   return {
     index,
     cands: cands.map((c) => index.count(c, maxN)),
