@@ -12,7 +12,7 @@
 // fingerprint of encoder, dataset, items and shard size); a rerun with the same job reuses every
 // finished shard and computes the rest; a different job in the same folder is an error. When all
 // shards exist they are concatenated (streamed) into the final files and .partial/ is removed.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AudioClip, Encoder, RGBImage } from '../encoders/types.ts';
 import { type EmbeddingIndex, type EmbeddingMeta, embeddingPaths } from '../embeddings/layout.ts';
@@ -266,19 +266,41 @@ export async function embedDataset(opts: EmbedOptions): Promise<EmbedSummary> {
   return summary;
 }
 
+/** Reads only a safetensors header (JSON) and checks the file is as long as the header says. */
+function shardHeader(path: string): { header: Record<string, { shape?: number[]; data_offsets?: number[] }>; metadata: Record<string, string> } | null {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const lenBuf = Buffer.alloc(8);
+    if (size < 8 || readSync(fd, lenBuf, 0, 8, 0) !== 8) return null;
+    const len = Number(lenBuf.readBigUInt64LE(0));
+    if (len > size - 8 || len > 1 << 20) return null;
+    const hb = Buffer.alloc(len);
+    readSync(fd, hb, 0, len, 8);
+    const raw = JSON.parse(hb.toString('utf8')) as Record<string, unknown>;
+    const metadata = (raw.__metadata__ ?? {}) as Record<string, string>;
+    delete raw.__metadata__;
+    const header = raw as Record<string, { shape?: number[]; data_offsets?: number[] }>;
+    const end = Math.max(0, ...Object.values(header).map((t) => Number(t.data_offsets?.[1] ?? 0)));
+    if (8 + len + end !== size) return null;
+    return { header, metadata };
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function shardValid(outDir: string, split: EmbedSplit, k: number, shardSize: number, dim: number, fingerprint: string): boolean {
   const path = shardPath(outDir, split.name, k);
   if (!existsSync(path)) return false;
   const items = split.items.slice(k * shardSize, (k + 1) * shardSize);
   const captions = items.reduce((a, it) => a + it.captions.length, 0);
-  try {
-    const st = readSafetensors(path);
-    const img = st.tensors.get('image'), txt = st.tensors.get('text');
-    return st.metadata.fingerprint === fingerprint && img !== undefined && txt !== undefined &&
-      img.shape[0] === items.length && img.shape[1] === dim && txt.shape[0] === captions && txt.shape[1] === dim;
-  } catch {
-    return false; // unreadable (should not happen with atomic writes): recompute
-  }
+  const h = shardHeader(path); // unreadable (should not happen with atomic writes): recompute
+  if (!h) return false;
+  const img = h.header.image?.shape, txt = h.header.text?.shape;
+  return h.metadata.fingerprint === fingerprint && img !== undefined && txt !== undefined &&
+    img[0] === items.length && img[1] === dim && txt[0] === captions && txt[1] === dim;
 }
 
 /** Concatenates the shards into the final layout, computes the means, writes meta.json last. */

@@ -93,6 +93,22 @@ test('interrupted after k batches and resumed: identical output, no rows lost or
   }
 });
 
+test('a damaged shard (truncated, or from another job) is recomputed, not trusted', async () => {
+  const ref = tmpDir();
+  await embedDataset(job(ref));
+  const out = tmpDir();
+  const ctl = new AbortController();
+  let n = 0;
+  await assert.rejects(embedDataset(job(out, { signal: ctl.signal, onBatch: () => { if (++n === 12) ctl.abort(); } })), EmbedInterrupted);
+  const shard = join(out, '.partial', 'train', 'shard-000000.safetensors');
+  const bytes = readFileSync(shard);
+  writeFileSync(shard, bytes.subarray(0, bytes.length - 4));
+  const s = await embedDataset(job(out));
+  assert.equal(s.splits.train.shardsReused, 1); // shard 1 kept, shard 0 recomputed
+  assert.equal(s.splits.train.shardsComputed, 1);
+  sameFiles(ref, out);
+});
+
 test('a run killed with SIGKILL mid-way resumes to the same files', () => {
   const ref = tmpDir(), out = tmpDir();
   const script = join(tmpDir(), 'kill.mts');
