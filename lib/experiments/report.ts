@@ -38,7 +38,9 @@ export interface ResultTable {
 }
 
 function fmt(v: number | null | undefined, digits: number): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (Number.isInteger(v) && Math.abs(v) >= 1000) return v.toLocaleString('en-US');
+  return v.toFixed(digits);
 }
 
 export function tableToCsv(t: ResultTable): string {
