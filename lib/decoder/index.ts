@@ -20,6 +20,6 @@ export {
 } from './model.ts';
 export { generate, generateCaptions, greedyFromEmbeds, type GenerateOptions, type GenerateResult } from './generate.ts';
 export {
-  trainDecoder, captionLoss, clipcapMaxSeqLen, readTrainLog, selectEpoch,
+  trainDecoder, captionLoss, clipcapMaxSeqLen, epochOrder, readTrainLog, selectEpoch,
   type TrainDecoderOptions, type TrainDecoderResult, type EpochRecord, type CaptionScorer,
 } from './train.ts';

@@ -85,6 +85,12 @@ export interface TrainDecoderOptions {
   resume?: boolean;
   /** Write epochs/epoch-NN checkpoints (default true). */
   keepEpochs?: boolean;
+  /**
+   * Group captions of similar length into batches (within windows of 20 batches; batch order
+   * shuffled) to cut padding, ~25% fewer positions on the world's captions. Default false (the
+   * reference code's plain shuffled batches).
+   */
+  bucketByLength?: boolean;
   /** Stop after this many optimizer steps (for tests/benchmarks; default none). */
   maxSteps?: number;
   quiet?: boolean;
@@ -187,6 +193,22 @@ function evalLoss(decoder: CaptionDecoder, inputs: Float32Array, dim: number, ex
 }
 
 /**
+ * The epoch's example order: a permutation, or (bucketing) the permutation cut into windows of 20
+ * batches, each window sorted by length and cut into batches, then all full batches shuffled.
+ */
+export function epochOrder(train: { ids: number[] }[], batchSize: number, rng: Rng, bucket: boolean): number[] {
+  const perm = rng.permutation(train.length);
+  if (!bucket || train.length < 2 * batchSize) return perm;
+  const window = 20 * batchSize;
+  const batches: number[][] = [];
+  for (let s = 0; s < perm.length; s += window) {
+    const w = perm.slice(s, s + window).sort((a, b) => train[a].ids.length - train[b].ids.length);
+    for (let b = 0; b + batchSize <= w.length; b += batchSize) batches.push(w.slice(b, b + batchSize));
+  }
+  return rng.shuffle(batches).flat();
+}
+
+/**
  * AdamW over the decoder's parameters. Built inside tf.tidy: lib/nn's Adam keeps the zerosLike
  * tensors its moment variables were made from alive (2 tensors per parameter); the variables
  * survive the tidy (they hold their own reference to the data).
@@ -268,7 +290,7 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   try {
     for (let epoch = state.epoch + 1; epoch <= epochs; epoch++) {
       const erng = rng.fork(`epoch-${epoch}`);
-      const order = erng.fork('order').permutation(train.length);
+      const order = epochOrder(train, batchSize, erng.fork('order'), opts.bucketByLength ?? false);
       const noiseRng = erng.fork('noise'), dropRng = erng.fork('dropout');
       const bar = opts.quiet ? null : new Progress({ total: stepsPerEpoch, label: `epoch ${epoch}/${epochs}`, unit: 'steps' });
       const t0 = Date.now();
@@ -277,6 +299,7 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
         if (opts.maxSteps !== undefined && state.step >= opts.maxSteps) break;
         const idx = order.length >= batchSize ? order.slice(b * batchSize, (b + 1) * batchSize) : order;
         const ex = idx.map((i) => train[i]);
+        if (ex.length === 0) break;
         const rows = new Float32Array(ex.length * D);
         ex.forEach((e, i) => rows.set(base.subarray(e.row * D, (e.row + 1) * D), i * D));
         const inputs = trainTreatmentNoise(treatment, rows, D, noiseRng, { noiseVariance });

@@ -12,7 +12,7 @@ import { DbridgeError } from '../../lib/util/errors.ts';
 import { Rng } from '../../lib/util/rng.ts';
 import {
   trainDecoder, loadDecoder, createDecoder, generate, generateCaptions, captionLoss, applyTestTreatment, applyTrainTreatment,
-  trainTreatmentBase, normalizeRows, decoderTextSpace, clipcapMaxSeqLen, Vocab, FULL_STOP_IDS,
+  trainTreatmentBase, normalizeRows, decoderTextSpace, clipcapMaxSeqLen, epochOrder, Vocab, FULL_STOP_IDS,
   type TrainDecoderOptions,
 } from '../../lib/decoder/index.ts';
 import { readCaptions } from '../../lib/decoder/io.ts';
@@ -134,6 +134,12 @@ test('training treatments follow the reference code', () => {
   // the noise differs between draws and is reproducible per seed
   assert.notDeepEqual(applyTrainTreatment('c3', e, D, new Rng(1), { textMean: mean }), applyTrainTreatment('c3', e, D, new Rng(2), { textMean: mean }));
   assert.deepEqual(applyTrainTreatment('c3', e, D, new Rng(1), { textMean: mean }), applyTrainTreatment('c3', e, D, new Rng(1), { textMean: mean }));
+  // length bucketing: every example once, batches of similar length, less padding than a plain shuffle
+  const ex = Array.from({ length: 400 }, (_, i) => ({ ids: new Array(5 + ((i * 7919) % 20)).fill(0) }));
+  const pad = (order: number[]) => { let p = 0; for (let b = 0; b < order.length; b += 10) { const l = order.slice(b, b + 10).map((i) => ex[i].ids.length); p += Math.max(...l) * l.length - l.reduce((a, c) => a + c, 0); } return p; };
+  const bucketed = epochOrder(ex, 10, new Rng(1), true), plainOrder = epochOrder(ex, 10, new Rng(1), false);
+  assert.deepEqual([...bucketed].sort((a, b) => a - b), Array.from({ length: 400 }, (_, i) => i));
+  assert.ok(pad(bucketed) < pad(plainOrder) / 3, `padding ${pad(bucketed)} vs ${pad(plainOrder)}`);
   assert.equal(clipcapMaxSeqLen([10, 10, 10, 40]), 40);
   assert.equal(clipcapMaxSeqLen([10, 10, 10, 10]), 10);
 });

@@ -50,6 +50,7 @@ const spec: CommandSpec = {
     { name: 'weight-decay', type: 'number', default: 0.01, help: 'AdamW weight decay' },
     { name: 'noise-variance', type: 'number', default: 0.016, help: 'Gaussian noise variance of capdec/c3' },
     { name: 'max-seq-len', type: 'int', help: "caption token cap (default ClipCap's min(mean + 10 std, max))" },
+    { name: 'bucket-by-length', type: 'boolean', default: false, help: 'batch captions of similar length together (less padding, faster)' },
     { name: 'resume', type: 'boolean', default: false, help: 'continue from DIR/resume' },
     { name: 'keep-epochs', type: 'boolean', default: true, help: 'write a checkpoint for every epoch' },
   ],
@@ -109,7 +110,7 @@ const spec: CommandSpec = {
       compactVocab: cv === 'auto' ? undefined : cv === 'yes',
       epochs: args.epochs as number, batchSize: args.batchSize as number, lr: args.lr as number | undefined, warmup: args.warmup as number | undefined,
       weightDecay: args.weightDecay as number, noiseVariance: args.noiseVariance as number, maxSeqLen: args.maxSeqLen as number | undefined,
-      seed: args.seed as number, resume: Boolean(args.resume), keepEpochs: Boolean(args.keepEpochs), quiet: Boolean(args.quiet),
+      seed: args.seed as number, bucketByLength: Boolean(args.bucketByLength), resume: Boolean(args.resume), keepEpochs: Boolean(args.keepEpochs), quiet: Boolean(args.quiet),
     });
     const best = res.history.find((h) => h.epoch === res.bestEpoch);
     console.log(`trained decoder (${treatment}) for ${res.steps} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s; best epoch ${res.bestEpoch}` +
