@@ -116,8 +116,9 @@ function latexQuotes(s: string, probablyLeft: boolean): string {
 function normalizeCurrency(s: string): string {
   return s.replace(/\u00A2/g, 'cents').replace(/\u00A3/g, '#').replace(/[\u0080\u00A4\u20A0\u20AC]/g, '$');
 }
+// (that generation maps only these four; its 2/3 line repeats U+2153, so U+2154 stays as it is)
 function normalizeFractions(s: string): string {
-  return s.replace(/\u00BC/g, '1\\/4').replace(/\u00BD/g, '1\\/2').replace(/\u00BE/g, '3\\/4').replace(/\u2153/g, '1\\/3');
+  return s.replace(/\u00BC/g, '1/4').replace(/\u00BD/g, '1/2').replace(/\u00BE/g, '3/4').replace(/\u2153/g, '1/3');
 }
 const normalizeAmp = (s: string) => s.replace(/&amp;/gi, '&');
 

@@ -41,6 +41,7 @@ const cases: Array<[string, string]> = [
   ['a dog . . . runs.... fast…', 'a dog runs fast'],
   ['AT&T $5 50% #1 @home #Beach x | y \\ z', 'at&t $ 5 50 % # 1 @home #beach x | y \\ z'],
   ['We are gonna win, wanna go? Gotta run', 'we are gon na win wan na go got ta run'],
+  ['½ a cup, 1 1/2 inches, 12/25/2010', '1/2 a cup 1\u00a01/2 inches 12/25/2010'],
   ['a dog <b>bold</b> and <<quotes>>', 'a dog <b> bold </b> and << quotes >>'],
   ['“Curly” quotes and the dog’s bone — a dash', "curly quotes and the dog 's bone a dash"],
   ['Un garçon à vélo 😀 à Zürich', 'un garçon à vélo à zürich'],
