@@ -1,0 +1,26 @@
+// Benchmark of the main job: `npm run reproduce` (built-in world, mini scale, official variant)
+// from an empty stage cache, timed per stage; target at most 15 minutes on the 2-core CPU.
+// --quick runs the smoke scale instead.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig } from '../experiments/config.ts';
+import { reproduce } from '../experiments/run.ts';
+import { backendName } from '../backend.ts';
+
+export async function bench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
+  const scale = opts.quick ? 'smoke' : 'mini';
+  const cacheRoot = mkdtempSync(join(tmpdir(), 'dbridge-bench-cache-'));
+  const outDir = mkdtempSync(join(tmpdir(), 'dbridge-bench-results-'));
+  try {
+    const t0 = Date.now();
+    const r = await reproduce({ cfg: resolveConfig({ dataset: 'world', scale }), backend: backendName(), outDir, cacheRoot });
+    const seconds = (Date.now() - t0) / 1000;
+    const byStage: Record<string, number> = {};
+    for (const e of r.pipeline.cache.events) byStage[e.stage] = +((byStage[e.stage] ?? 0) + e.seconds).toFixed(1);
+    return { scale, seconds: +seconds.toFixed(1), targetSeconds: scale === 'mini' ? 900 : null, withinTarget: scale === 'mini' ? seconds <= 900 : null, secondsByStage: byStage, stages: r.pipeline.cache.events.length };
+  } finally {
+    rmSync(cacheRoot, { recursive: true, force: true });
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
