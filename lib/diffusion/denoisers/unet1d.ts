@@ -14,14 +14,15 @@
 // (scale + 1) are folded into one per-channel factor. `unet1dFromTorchStateDict` maps official
 // weights (plain or Trainer1D 'model.'-prefixed) onto these parameters.
 import { tf } from '../../tf.ts';
-import { linear, bmm, geluErf, attention, conv1d, torchConvWeightToIm2col, transposeMatrix } from '../../nn/layers.ts';
+import { geluErf, torchConvWeightToIm2col, transposeMatrix } from '../../nn/layers.ts';
+import { registerFastWasmKernels } from '../../nn/wasm-fast.ts';
 import { ParamStore, init } from '../../nn/params.ts';
 import type { HostArray } from '../../io/dtype.ts';
 import { toFloat32, numel } from '../../io/dtype.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import type { Rng } from '../../util/rng.ts';
 import type { Denoiser, Unet1DConfig } from './types.ts';
-import { convCat, upsampleConv3, channelNormalize, rmsNorm, softmaxAxis, silu, sinusoidalEmbedding, timestepsOf } from './ops.ts';
+import { dense, conv1dK, downsampleConv4, upsampleConv3, groupedMatMul, linearAttentionCore, normAffine, silu, sinusoidalEmbedding, timestepsOf } from './ops.ts';
 
 /** One parameter: dbridge name (= the PyTorch state-dict key), PyTorch shape, dbridge shape. */
 export interface ParamSpec {
@@ -188,6 +189,7 @@ export class Unet1D implements Denoiser {
 
   constructor(readonly config: Unet1DConfig, rng: Rng) {
     validateUnet1DConfig(config);
+    registerFastWasmKernels();
     this.dims = unet1dDims(config);
     // torch defaults: Conv1d/Linear weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)); RMSNorm g = 1.
     for (const s of unet1dParamSpecs(config)) {
@@ -203,59 +205,89 @@ export class Unet1D implements Denoiser {
     return v;
   }
 
+  /** Rows of an im2col weight [k*Cin, O] for input channels [c0, c0 + n) -> [k*n, O]. */
+  private static rows(w: tf.Tensor, k: number, cin: number, c0: number, n: number): tf.Tensor {
+    if (c0 === 0 && n === cin) return w;
+    const O = w.shape[1]!;
+    return tf.slice(w.reshape([k, cin, O]), [0, c0, 0], [k, n, O]).reshape([k * n, O]);
+  }
+
+  /** Convolution (k, pad) over the channel-concatenation of `xs`, as a sum of per-input convolutions. */
+  private conv(xs: tf.Tensor[], w: tf.Tensor, b: tf.Tensor, k: number, pad: number): tf.Tensor {
+    const cin = xs.reduce((s, x) => s + x.shape[2]!, 0);
+    let c0 = 0;
+    let y: tf.Tensor | null = null;
+    for (const x of xs) {
+      const n = x.shape[2]!;
+      const part = conv1dK(x, Unet1D.rows(w, k, cin, c0, n), c0 === 0 ? b : tf.zerosLike(b), k, pad);
+      y = y ? tf.add(y, part) : part;
+      c0 += n;
+    }
+    return y!;
+  }
+
   /** ResnetBlock on the channel-concatenation of `xs`; tAct = SiLU(time embedding) [B, T]. */
   private resnet(p: string, xs: tf.Tensor[], tAct: tf.Tensor): tf.Tensor {
-    const [B] = xs[0].shape;
-    const cout = this.p(`${p}.block1.proj.bias`).shape[0]!;
-    const ss = linear(tAct, this.p(`${p}.mlp.1.weight`), this.p(`${p}.mlp.1.bias`)); // [B, 2C]
-    const scale = tf.slice(ss, [0, 0], [B, cout]).reshape([B, 1, cout]);
-    const shift = tf.slice(ss, [0, cout], [B, cout]).reshape([B, 1, cout]);
-    const s = Math.sqrt(cout);
-    let h = convCat(xs, this.p(`${p}.block1.proj.weight`), this.p(`${p}.block1.proj.bias`), 3, 1);
-    // RMSNorm(g) then x*(scale+1)+shift: normalize(h) * (g*sqrt(C)*(scale+1)) + shift
-    h = silu(tf.add(channelNormalize(h, tf.mul(tf.mul(this.p(`${p}.block1.norm.g`), s), tf.add(scale, 1))), shift));
-    h = convCat([h], this.p(`${p}.block2.proj.weight`), this.p(`${p}.block2.proj.bias`), 3, 1);
-    h = silu(rmsNorm(h, this.p(`${p}.block2.norm.g`)));
-    const res = this.P.has(`${p}.res_conv.weight`)
-      ? convCat(xs, this.p(`${p}.res_conv.weight`), this.p(`${p}.res_conv.bias`), 1, 0)
-      : xs[0];
-    return tf.add(h, res);
+    return tf.tidy(() => {
+      const [B] = xs[0].shape;
+      const cout = this.p(`${p}.block1.proj.bias`).shape[0]!;
+      const ss = dense(tAct, this.p(`${p}.mlp.1.weight`), this.p(`${p}.mlp.1.bias`)); // [B, 2C]
+      const scale = tf.slice(ss, [0, 0], [B, cout]).reshape([B, 1, cout]);
+      const shift = tf.slice(ss, [0, cout], [B, cout]).reshape([B, 1, cout]);
+      const s = Math.sqrt(cout);
+      let h = this.conv(xs, this.p(`${p}.block1.proj.weight`), this.p(`${p}.block1.proj.bias`), 3, 1);
+      // RMSNorm(g) then x*(scale+1)+shift then SiLU: silu(normalize(h) * (g*sqrt(C)*(scale+1)) + shift)
+      h = normAffine(h, tf.mul(tf.mul(this.p(`${p}.block1.norm.g`), s), tf.add(scale, 1)), shift, true);
+      h = conv1dK(h, this.p(`${p}.block2.proj.weight`), this.p(`${p}.block2.proj.bias`), 3, 1);
+      h = normAffine(h, tf.mul(this.p(`${p}.block2.norm.g`), s), null, true);
+      const res = this.P.has(`${p}.res_conv.weight`)
+        ? this.conv(xs, this.p(`${p}.res_conv.weight`), this.p(`${p}.res_conv.bias`), 1, 0)
+        : xs[0];
+      return tf.add(h, res);
+    });
+  }
+
+  /** lucidrains' RMSNorm over channels: normalize(x) * g * sqrt(C). */
+  private static rmsNorm(x: tf.Tensor, g: tf.Tensor): tf.Tensor {
+    return normAffine(x, tf.mul(g, Math.sqrt(x.shape[2]!)), null, false);
+  }
+
+  /** Columns [i*n, (i+1)*n) of a weight [C, 3n] (the q, k or v part of to_qkv). */
+  private static cols(w: tf.Tensor, i: number, n: number): tf.Tensor {
+    return tf.slice(w, [0, i * n], [w.shape[0]!, n]);
   }
 
   /** Residual(PreNorm(LinearAttention)) on x [B, L, C]. */
   private linearAttention(p: string, x: tf.Tensor): tf.Tensor {
-    const [B, L, C] = x.shape as [number, number, number];
-    const { heads: H, dimHead: dh } = this.dims;
-    const hid = H * dh;
-    const xn = rmsNorm(x, this.p(`${p}.fn.norm.g`));
-    const qkv = linear(xn, this.p(`${p}.fn.fn.to_qkv.weight`)); // [B, L, 3*hid], channel (h, d) inside each third
-    // q: softmax over each head's features, times dh^-0.5; channels-last [B, L, H, dh] -> [B*H, dh, L]
-    const q = tf.mul(tf.softmax(tf.slice(qkv, [0, 0, 0], [B, L, hid]).reshape([B, L, H, dh])), dh ** -0.5);
-    const qT = tf.transpose(q.reshape([B, L, hid]), [0, 2, 1]).reshape([B * H, dh, L]);
-    // k: softmax over positions, in the transposed layout where positions are the last axis
-    const kT = tf.softmax(tf.transpose(tf.slice(qkv, [0, 0, hid], [B, L, hid]), [0, 2, 1])).reshape([B * H, dh, L]);
-    const v = tf.transpose(tf.slice(qkv, [0, 0, 2 * hid], [B, L, hid]).reshape([B, L, H, dh]), [0, 2, 1, 3]).reshape([B * H, L, dh]);
-    const context = bmm(kT as tf.Tensor3D, v as tf.Tensor3D); // [B*H, d, e]
-    // out[e, n] = sum_d context[d, e] q[d, n]  ->  context^T @ qT  -> [B*H, e, L]
-    const outT = bmm(tf.transpose(context, [0, 2, 1]) as tf.Tensor3D, qT as tf.Tensor3D);
-    const out = tf.transpose(outT.reshape([B, hid, L]), [0, 2, 1]); // [B, L, hid], channel (h, e)
-    let y = linear(out, this.p(`${p}.fn.fn.to_out.0.weight`), this.p(`${p}.fn.fn.to_out.0.bias`));
-    y = rmsNorm(y, this.p(`${p}.fn.fn.to_out.1.g`));
-    void C;
-    return tf.add(y, x);
+    return tf.tidy(() => {
+      const { heads: H, dimHead: dh } = this.dims;
+      const hid = H * dh;
+      const xn = Unet1D.rmsNorm(x, this.p(`${p}.fn.norm.g`));
+      const wqkv = this.p(`${p}.fn.fn.to_qkv.weight`); // [C, 3*hid], channel (h, d) inside each third
+      const part = (i: number) => dense(xn, Unet1D.cols(wqkv, i, hid));
+      const out = linearAttentionCore(part(0), part(1), part(2), H, dh); // [B, L, hid], channel (h, e)
+      let y = dense(out, this.p(`${p}.fn.fn.to_out.0.weight`), this.p(`${p}.fn.fn.to_out.0.bias`));
+      y = Unet1D.rmsNorm(y, this.p(`${p}.fn.fn.to_out.1.g`));
+      return tf.add(y, x);
+    });
   }
 
   /** Residual(PreNorm(Attention)) (full softmax attention) on x [B, L, C]. */
   private fullAttention(p: string, x: tf.Tensor): tf.Tensor {
-    const [B, L] = x.shape as [number, number, number];
-    const { heads: H, dimHead: dh } = this.dims;
-    const hid = H * dh;
-    const xn = rmsNorm(x, this.p(`${p}.fn.norm.g`));
-    const qkv = linear(xn, this.p(`${p}.fn.fn.to_qkv.weight`));
-    const split = (i: number) => tf.transpose(tf.slice(qkv, [0, 0, i * hid], [B, L, hid]).reshape([B, L, H, dh]), [0, 2, 1, 3]);
-    const o = attention(split(0), split(1), split(2), undefined, dh ** -0.5); // [B, H, L, dh]
-    const out = tf.transpose(o, [0, 2, 1, 3]).reshape([B, L, hid]);
-    return tf.add(linear(out, this.p(`${p}.fn.fn.to_out.weight`), this.p(`${p}.fn.fn.to_out.bias`)), x);
+    return tf.tidy(() => {
+      const [B, L] = x.shape as [number, number, number];
+      const { heads: H, dimHead: dh } = this.dims;
+      const hid = H * dh;
+      const xn = Unet1D.rmsNorm(x, this.p(`${p}.fn.norm.g`));
+      const wqkv = this.p(`${p}.fn.fn.to_qkv.weight`);
+      const q = tf.transpose(tf.mul(dense(xn, Unet1D.cols(wqkv, 0, hid)), dh ** -0.5).reshape([B, L, H, dh]), [0, 2, 1, 3]).reshape([B * H, L, dh]);
+      const kT = tf.transpose(dense(xn, Unet1D.cols(wqkv, 1, hid)), [0, 2, 1]).reshape([B * H, dh, L]);
+      const v = tf.transpose(dense(xn, Unet1D.cols(wqkv, 2, hid)).reshape([B, L, H, dh]), [0, 2, 1, 3]).reshape([B * H, L, dh]);
+      const attn = tf.softmax(groupedMatMul(q as tf.Tensor3D, kT as tf.Tensor3D)); // [B*H, i, j]
+      const o = groupedMatMul(attn as tf.Tensor3D, v as tf.Tensor3D); // [B*H, L, dh]
+      const out = tf.transpose(o.reshape([B, H, L, dh]), [0, 2, 1, 3]).reshape([B, L, hid]);
+      return tf.add(dense(out, this.p(`${p}.fn.fn.to_out.weight`), this.p(`${p}.fn.fn.to_out.bias`)), x);
+    });
   }
 
   apply(x: tf.Tensor2D, t: tf.Tensor1D | number): tf.Tensor2D {
@@ -266,10 +298,10 @@ export class Unet1D implements Denoiser {
     return tf.tidy(() => {
       const { inOut } = this.dims;
       const temb = tf.tensor2d(sinusoidalEmbedding(ts, dim), [B, dim]);
-      let tv = linear(temb, this.p('time_mlp.1.weight'), this.p('time_mlp.1.bias'));
-      tv = linear(geluErf(tv), this.p('time_mlp.3.weight'), this.p('time_mlp.3.bias'));
+      let tv = dense(temb, this.p('time_mlp.1.weight'), this.p('time_mlp.1.bias'));
+      tv = dense(geluErf(tv), this.p('time_mlp.3.weight'), this.p('time_mlp.3.bias'));
       const tAct = silu(tv); // the SiLU that starts every ResnetBlock's mlp
-      let h = convCat([x.reshape([B, Lc, 1])], this.p('init_conv.weight'), this.p('init_conv.bias'), 7, 3);
+      let h = conv1dK(x.reshape([B, Lc, 1]), this.p('init_conv.weight'), this.p('init_conv.bias'), 7, 3);
       const r = h;
       const skips: tf.Tensor[] = [];
       inOut.forEach((_, i) => {
@@ -278,8 +310,8 @@ export class Unet1D implements Denoiser {
         h = this.resnet(`downs.${i}.1`, [h], tAct);
         h = this.linearAttention(`downs.${i}.2`, h); skips.push(h);
         h = last
-          ? convCat([h], this.p(`downs.${i}.3.weight`), this.p(`downs.${i}.3.bias`), 3, 1)
-          : conv1d(h, this.p(`downs.${i}.3.weight`), this.p(`downs.${i}.3.bias`), 4, { pad: 1, stride: 2 });
+          ? conv1dK(h, this.p(`downs.${i}.3.weight`), this.p(`downs.${i}.3.bias`), 3, 1)
+          : downsampleConv4(h, this.p(`downs.${i}.3.weight`), this.p(`downs.${i}.3.bias`));
       });
       h = this.resnet('mid_block1', [h], tAct);
       h = this.fullAttention('mid_attn', h);
@@ -290,11 +322,11 @@ export class Unet1D implements Denoiser {
         h = this.resnet(`ups.${i}.1`, [h, skips.pop()!], tAct);
         h = this.linearAttention(`ups.${i}.2`, h);
         h = last
-          ? convCat([h], this.p(`ups.${i}.3.weight`), this.p(`ups.${i}.3.bias`), 3, 1)
+          ? conv1dK(h, this.p(`ups.${i}.3.weight`), this.p(`ups.${i}.3.bias`), 3, 1)
           : upsampleConv3(h, this.p(`ups.${i}.3.1.weight`), this.p(`ups.${i}.3.1.bias`));
       });
       h = this.resnet('final_res_block', [h, r], tAct);
-      const y = linear(h, this.p('final_conv.weight'), this.p('final_conv.bias'));
+      const y = dense(h, this.p('final_conv.weight'), this.p('final_conv.bias'));
       return y.reshape([B, Lc]) as tf.Tensor2D;
     });
   }
