@@ -21,6 +21,7 @@ import { loadKarpathy } from '../data/karpathy.ts';
 import { karpathyEmbedSplits, imageFolderLoader, findKarpathyJson } from '../embed/sources.ts';
 import { embedDataset } from '../embed/embed.ts';
 import { preprocessRows } from '../embeddings/preprocess.ts';
+import { l2NormalizeRows } from '../embeddings/normalize.ts';
 import { DiffusionModel, namedConfig, trainDiffusion, bridgeEmbeddings, augmentEmbeddings } from '../diffusion/index.ts';
 import { trainDecoder, loadDecoder, generateCaptions, applyTestTreatment, decoderTextSpace } from '../decoder/index.ts';
 import { scoreCaptions } from '../metrics/score.ts';
@@ -179,6 +180,15 @@ export class Pipeline {
   bridged(source: Domain, target: Domain, split: string, M: number): Promise<StageResult<{ file: string; secondsPerImage: number }>> {
     return this.once(`bridged:${source}:${target}:${split}:${M}`, async () => {
       const emb = await this.embeddings(target);
+      if (M === 0) {
+        // No denoiser call: the preprocessed image embedding itself (the paper's M = 0 row equals Plain).
+        return this.cache.run('bridge', { split, M, limit: this.limit(split) }, [emb], async (dir) => {
+          const s = this.limitSplit(loadSplit(emb.output.dir, split), split);
+          const file = join(dir, 'bridged.npy');
+          writeNpy(file, { dtype: 'float32', shape: [s.nImage, s.d], data: l2NormalizeRows(preprocessRows(s.image, s.nImage, s.d, loadMeans(emb.output.dir).image), s.nImage, s.d) });
+          return { file, secondsPerImage: 0 };
+        });
+      }
       const diff = await this.diffusion(source);
       return this.cache.run('bridge', { split, M, steps: this.cfg.bridge.steps, limit: this.limit(split) }, [emb, diff], async (dir) => {
         const s = this.limitSplit(loadSplit(emb.output.dir, split), split);

@@ -14,6 +14,7 @@ export class Progress {
   private readonly start = Date.now();
   private lastPrint = 0;
   private done = 0;
+  private printedFinal = false;
   private readonly quiet = process.env.DBRIDGE_QUIET === '1';
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
@@ -35,7 +36,7 @@ export class Progress {
 
   finish(fields: Record<string, number | string> = {}): void {
     this.done = this.opts.total;
-    this.print(fields, true);
+    if (!this.printedFinal || Object.keys(fields).length > 0) this.print(fields, true);
   }
 
   get elapsedSeconds(): number {
@@ -43,6 +44,7 @@ export class Progress {
   }
 
   private print(fields: Record<string, number | string>, final: boolean): void {
+    if (final) this.printedFinal = true;
     if (this.quiet) return;
     const { total, label } = this.opts;
     const unit = this.opts.unit ?? 'it';
