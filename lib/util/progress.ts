@@ -36,7 +36,7 @@ export class Progress {
 
   finish(fields: Record<string, number | string> = {}): void {
     this.done = this.opts.total;
-    if (!this.printedFinal || Object.keys(fields).length > 0) this.print(fields, true);
+    if (!this.printedFinal) this.print(fields, true);
   }
 
   get elapsedSeconds(): number {
