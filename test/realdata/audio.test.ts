@@ -196,3 +196,25 @@ test('audio datasets go through the same embedding writer (modality audio)', asy
   const idx = JSON.parse(readFileSync(join(out, 'test', 'index.json'), 'utf8'));
   assert.deepEqual(idx.images, [{ image_id: 'c.wav', file: 'c.wav', text_rows: [0, 1] }]);
 });
+
+test('dbridge embed --dataset clotho with the tiny CLAP: per-subset audio folders, 44.1 kHz clips resampled', async () => {
+  const { main } = await import('../../lib/cli/main.ts');
+  const root = tmpDir();
+  const audio = join(root, 'audio');
+  for (const [subset, names] of [['development', ['a.wav', 'b.wav']], ['evaluation', ['c.wav']]] as const) {
+    mkdirSync(join(audio, subset), { recursive: true });
+    writeFileSync(join(root, `clotho_captions_${subset}.csv`), 'file_name,caption_1,caption_2\n' + names.map((n) => `${n},a sound ${n},another ${n}`).join('\n') + '\n');
+    names.forEach((n, i) => writeFileSync(join(audio, subset, n), encodeWav16({ sampleRate: 44100, samples: Float32Array.from({ length: 4410 }, (_, k) => Math.sin(k * (i + 1) / 7) * 0.2) })));
+  }
+  const out = join(root, 'emb');
+  await main(['embed', '--model', join(FIXTURES, 'clap_tiny'), '--dataset', 'clotho', '--audio', audio, '--out', out, '--backend', 'wasm', '--quiet',
+    '--captions', `train=${join(root, 'clotho_captions_development.csv')},test=${join(root, 'clotho_captions_evaluation.csv')}`]);
+  const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+  assert.equal(meta.encoder, 'clap:clap_tiny');
+  assert.equal(meta.modality, 'audio');
+  assert.deepEqual(meta.counts, { train: { items: 2, captions: 4 }, test: { items: 1, captions: 2 } });
+  const idx = JSON.parse(readFileSync(join(out, 'test', 'index.json'), 'utf8'));
+  assert.equal(idx.images[0].file, join('evaluation', 'c.wav'));
+  const img = readNpy(join(out, 'train', 'image.npy'));
+  assert.deepEqual(img.shape, [2, 16]);
+});
