@@ -7,6 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { configHash } from '../util/hash.ts';
 import { ensureDir, readJson, writeJsonAtomic } from '../util/fs.ts';
+import { packageVersion } from '../util/provenance.ts';
 
 export interface StageResult<T = Record<string, unknown>> {
   /** The stage's folder. */
@@ -41,7 +42,8 @@ export class StageCache {
     fn: (dir: string) => Promise<T>,
   ): Promise<StageResult<T>> {
     const inputKeys = inputs.map((i) => (typeof i === 'string' ? i : i.key));
-    const key = `${name}-${configHash({ name, config, inputs: inputKeys })}`;
+    // The package version is part of the key: a new release never reuses stages computed by old code.
+    const key = `${name}-${configHash({ name, config, inputs: inputKeys, version: packageVersion() })}`;
     const dir = join(this.root, key);
     const done = join(dir, 'done.json');
     if (existsSync(done)) {
