@@ -70,9 +70,8 @@ export async function decodeImage(bytes: Uint8Array, name = '<buffer>'): Promise
   const sharp = await loadSharp();
   let res: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    // failOn 'error': truncated JPEGs (a few exist in real crawls) decode as far as they go, as PIL's would fail hard;
-    // corrupt headers still throw.
-    res = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
+    // sharp's default failOn ('warning'): a truncated or corrupt file is an error naming it, as PIL's loader raises.
+    res = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new DbridgeError(`${name}: cannot decode image: ${(e as Error).message}`);
   }

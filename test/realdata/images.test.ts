@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { FIXTURES, tmpDir } from '../helpers.ts';
 import { readImage, decodeImage, encodePng, toRGB } from '../../lib/data/images.ts';
@@ -50,6 +50,9 @@ test('JPEG (colour and greyscale) through sharp; corrupt files give clear errors
   const dir = tmpDir();
   writeFileSync(join(dir, 'bad.jpg'), 'not an image');
   await assert.rejects(readImage(join(dir, 'bad.jpg')), /bad\.jpg: cannot decode image/);
+  const jpg = readFileSync(join(FIXTURES, 'karpathy', 'coco_images', 'train2014', 'COCO_train2014_000000000009.jpg'));
+  writeFileSync(join(dir, 'truncated.jpg'), jpg.subarray(0, jpg.length - 300));
+  await assert.rejects(readImage(join(dir, 'truncated.jpg')), /truncated\.jpg: cannot decode image: .*premature end/);
   writeFileSync(join(dir, 'bad.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]));
   await assert.rejects(readImage(join(dir, 'bad.png')), /bad\.png: cannot decode PNG/);
 });
