@@ -71,7 +71,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
         cands: parseCandidates(JSON.parse(readFileSync(join(SHARED, 'cands_bench5000.json'), 'utf8')), 'cands_bench5000.json'),
       }
     : synthetic();
-  const reps = opts.quick ? 1 : 9;
+  const reps = opts.quick ? 1 : 15;
   const stages: Record<string, number[]> = { tokenize: [], ngrams: [], bleu: [], cider: [], rouge: [], endToEnd: [] };
   const endToEndCpu: number[] = [];
   let e2e: Awaited<ReturnType<typeof scoreCaptions>> | null = null;
