@@ -13,8 +13,11 @@ import { lossAndGrads } from '../../lib/nn/optim.ts';
 import { DbridgeError } from '../../lib/util/errors.ts';
 import {
   createDenoiser, denoiserPreset, loadDenoiserWeights, unet1dFromTorchStateDict, denoiserParamCount,
-  denoiserParamsPerModule, unet1dParamSpecs, type Denoiser, type Unet1DConfig,
+  denoiserParamsPerModule, unet1dParamSpecs, type Denoiser, type Unet1DConfig, type ResMLPConfig,
 } from '../../lib/diffusion/denoisers/index.ts';
+import { sinusoidalEmbedding } from '../../lib/diffusion/denoisers/ops.ts';
+import { denoiserCost } from '../../lib/diffusion/flops.ts';
+import { Rng } from '../../lib/util/rng.ts';
 import { setupBackend, assertNoLeak, maxAbsDiff, FIXTURES } from '../helpers.ts';
 
 const DIR = join(FIXTURES, 'diffusion');
@@ -106,4 +109,112 @@ test('Unet1D: bad state dicts give clear DbridgeErrors', () => {
   assert.throws(() => d.apply(x, 3), (e: Error) => e instanceof DbridgeError && /expected \[B, 64\]/.test(e.message));
   assert.throws(() => createDenoiser({ ...cfg, length: 63 }, 0), (e: Error) => e instanceof DbridgeError && /divisible/.test(e.message));
   x.dispose(); d.dispose();
+});
+
+/** Central finite differences of loss(params) for a few elements of named parameters vs the analytic gradient. */
+function fdCheck(d: Denoiser, names: string[], loss: () => tf.Scalar, perParam = 2, eps = 1e-2): void {
+  const { grads } = lossAndGrads(d.params, loss);
+  const rng = new Rng(11);
+  for (const name of names) {
+    const v = d.params.get(name);
+    const g = grads[name].dataSync();
+    const base = v.dataSync().slice() as Float32Array;
+    // the element with the largest gradient plus random ones, so that a wrong gradient cannot hide in a zero
+    let imax = 0; for (let i = 1; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[imax])) imax = i;
+    const idx = [imax, ...Array.from({ length: perParam - 1 }, () => rng.int(base.length))];
+    for (const i of idx) {
+      const at = (delta: number) => {
+        const p = base.slice(); p[i] += delta;
+        tf.tidy(() => v.assign(tf.tensor(p, v.shape)));
+        return tf.tidy(() => loss().dataSync()[0]);
+      };
+      const fd = (at(eps) - at(-eps)) / (2 * eps);
+      tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
+      assert.ok(Math.abs(fd - g[i]) <= 3e-2 * Math.max(1e-2, Math.abs(fd), Math.abs(g[i])), `${name}[${i}]: analytic ${g[i]} vs finite difference ${fd}`);
+    }
+  }
+  tf.dispose(Object.values(grads));
+}
+
+function probeLoss(d: Denoiser, B: number, seed: number): { loss: () => tf.Scalar; dispose: () => void } {
+  const L = d.config.length;
+  const r = new Rng(seed);
+  const x = tf.tensor2d(r.normals(B * L), [B, L]);
+  const w = tf.tensor2d(r.normals(B * L), [B, L]);
+  const t = tf.tensor1d(Array.from({ length: B }, (_, i) => [3, 400, 999, 120][i % 4]), 'int32');
+  return { loss: () => tf.tidy(() => tf.sum(tf.mul(d.apply(x, t), w)) as tf.Scalar), dispose: () => tf.dispose([x, w, t]) };
+}
+
+test('Unet1D small: gradients match finite differences (conv, norm, FiLM, linear and full attention, up/down sampling)', () => {
+  const d = loadOfficial('small');
+  const probe = probeLoss(d, 2, 5);
+  fdCheck(d, [
+    'init_conv.weight', 'time_mlp.1.weight', 'downs.0.0.mlp.1.weight', 'downs.0.0.block1.proj.weight', 'downs.0.0.block1.norm.g',
+    'downs.0.2.fn.fn.to_qkv.weight', 'downs.0.2.fn.norm.g', 'downs.0.3.weight', 'mid_attn.fn.fn.to_qkv.weight', 'mid_attn.fn.fn.to_out.bias',
+    'ups.0.0.block1.proj.weight', 'ups.0.0.res_conv.weight', 'ups.0.2.fn.fn.to_out.1.g', 'ups.0.3.1.weight', 'ups.1.3.bias',
+    'final_res_block.block2.proj.bias', 'final_conv.weight',
+  ], probe.loss);
+  probe.dispose();
+  d.dispose();
+});
+
+test('Unet1D: a number timestep equals the same timestep as a tensor; apply and a gradient step leak no tensors', async () => {
+  const d = createDenoiser(denoiserPreset('small'), 4);
+  const x = tf.randomNormal([3, 64], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const tt = tf.tensor1d([250, 250, 250], 'int32');
+  const a = await assertNoLeak(() => d.apply(x, 250), 'Unet1D.apply');
+  const b = d.apply(x, tt);
+  assert.equal(maxAbsDiff(a.dataSync(), b.dataSync()), 0);
+  await assertNoLeak(() => {
+    const { grads } = lossAndGrads(d.params, () => tf.mean(tf.square(d.apply(x, tt))) as tf.Scalar);
+    tf.dispose(Object.values(grads));
+  }, 'Unet1D gradient step');
+  tf.dispose([x, tt, a, b]);
+  d.dispose();
+});
+
+test('ResMLP: shapes, parameter count, gradients (finite differences), no leaks', async () => {
+  const cfg = denoiserPreset('resmlp-small') as ResMLPConfig;
+  const W = cfg.width, L = cfg.length;
+  const expected = (cfg.timeDim * W + W) + (W * W + W) + (L * W + W) + cfg.blocks * ((W * 2 * W + 2 * W) + 2 * W + 2 * (W * W + W)) + 2 * W + (W * L + L);
+  assert.equal(denoiserParamCount(cfg), expected);
+  assert.equal(denoiserCost(denoiserPreset('resmlp')).params, 14_966_272);
+  const d = createDenoiser(cfg, 0);
+  assert.equal(d.params.count(), expected);
+  const x = tf.randomNormal([5, L], 0, 1, 'float32', 3) as tf.Tensor2D;
+  const y = await assertNoLeak(() => d.apply(x, 17), 'ResMLP.apply');
+  assert.deepEqual(y.shape, [5, L]);
+  // the time embedding matters
+  const y2 = d.apply(x, 900);
+  assert.ok(maxAbsDiff(y.dataSync(), y2.dataSync()) > 1e-3);
+  await assertNoLeak(() => {
+    const { grads } = lossAndGrads(d.params, () => tf.mean(tf.square(d.apply(x, 3))) as tf.Scalar);
+    for (const [k, g] of Object.entries(grads)) assert.ok(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]) > 0, `zero gradient for ${k}`);
+    tf.dispose(Object.values(grads));
+  }, 'ResMLP gradient step');
+  const probe = probeLoss(d, 3, 9);
+  fdCheck(d, ['time_mlp.0.weight', 'in_proj.weight', 'blocks.1.film.weight', 'blocks.1.norm.weight', 'blocks.2.fc2.bias', 'out_proj.weight'], probe.loss);
+  probe.dispose();
+  assert.throws(() => createDenoiser({ ...cfg, width: 0 }, 0), (e: Error) => e instanceof DbridgeError && /width must be a positive integer/.test(e.message));
+  tf.dispose([x, y, y2]);
+  d.dispose();
+});
+
+test('denoiserCost: paper config 0.3258 GMACs conv+linear and 0.685 GFLOPs per call (SPEC 1.2)', () => {
+  const c = denoiserCost(denoiserPreset('paper'));
+  assert.equal(c.params, 4_037_313);
+  assert.equal(c.macsConvLinear, 325_787_648);
+  assert.ok(Math.abs(c.flopsTotal / 1e9 - 0.685) < 5e-4, `flopsTotal ${c.flopsTotal}`);
+  assert.equal(c.macsPerModule.reduce((s, [, v]) => s + v, 0), c.macsConvLinear);
+  const s = denoiserCost(denoiserPreset('small'));
+  assert.equal(s.params, 53_073);
+  assert.ok(s.macsConvLinear > 0 && s.macsAttention > 0);
+});
+
+test('sinusoidal time embedding follows the official float32 recipe', () => {
+  const e = sinusoidalEmbedding([0, 999], 8);
+  assert.deepEqual(Array.from(e.slice(0, 8)), [0, 0, 0, 0, 1, 1, 1, 1]);
+  // k = 1 of dim 8: freq = exp(-ln(1e4)/3) in float32, angle = float32(999 * freq)
+  const f = Math.fround(Math.exp(Math.fround(-Math.log(10000) / 3)));
+  assert.equal(e[8 + 1], Math.fround(Math.sin(Math.fround(999 * f))));
 });

@@ -167,16 +167,22 @@ export function conv1dK(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, k: number, pad
           const q = k - 1 - pad;
           // dx[m] = sum_j' dy_pad[m + j'] W[k-1-j']^T
           const dyp = q > 0 ? tf.pad(dy, [[0, 0], [q, q], [0, 0]]) : dy;
-          const wf = tf.transpose(tf.reverse(sw.reshape([k, C, O]), 0), [0, 2, 1]).reshape([1, k, O, C]) as tf.Tensor4D;
+          // flipped, transposed kernel [k, O, C] from contiguous row blocks (tf.reverse is slow on wasm)
+          const blocks: tf.Tensor[] = [];
+          for (let j = k - 1; j >= 0; j--) blocks.push(tf.transpose(tf.slice(sw, [j * C, 0], [C, O])));
+          const wf = (blocks.length === 1 ? blocks[0] : tf.concat(blocks, 0)).reshape([1, k, O, C]) as tf.Tensor4D;
           const dx = tf.conv2d(dyp.reshape([B, 1, L + k - 1, O]) as tf.Tensor4D, wf, 1, 'valid').reshape([B, L, C]);
           // dW[(j, c), o] = sum_{b, l} x_pad[b, l + j, c] dy[b, l, o]: patches^T [k*C, B*Lout] @ dy [B*Lout, O]
           const xp = pad > 0 ? tf.pad(sx, [[0, 0], [pad, pad], [0, 0]]) : sx;
           const xpT = tf.transpose(xp, [2, 0, 1]); // [C, B, Lp]
           const taps: tf.Tensor[] = [];
           for (let j = 0; j < k; j++) taps.push(tf.slice(xpT, [0, 0, j], [C, B, Lout]).reshape([C, B * Lout]));
-          const pT = taps.length === 1 ? taps[0] : tf.concat(taps, 0);
-          const dw = tf.matMul(pT as tf.Tensor2D, dy.reshape([B * Lout, O]) as tf.Tensor2D);
-          const db = tf.sum(dy, [0, 1]);
+          // a row of ones under the patches makes the same matMul produce the bias gradient (a
+          // reduction over axes 0 and 1 would transpose dy first on wasm)
+          taps.push(tf.ones([1, B * Lout]));
+          const dwb = tf.matMul(tf.concat(taps, 0) as tf.Tensor2D, dy.reshape([B * Lout, O]) as tf.Tensor2D);
+          const dw = tf.slice(dwb, [0, 0], [k * C, O]);
+          const db = tf.slice(dwb, [k * C, 0], [1, O]).reshape([O]);
           return [dx, dw, db];
         }),
       };
@@ -250,9 +256,16 @@ const denseNoBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.Gra
 
 function denseGrads(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, bias: boolean): tf.Tensor[] {
   const dx = tf.matMul(dy, tf.transpose(w));
-  // dW = x^T dy; transpose whichever of x [N, in] and dy [N, out] is narrower (N is the big side)
-  const dw = x.shape[1] <= dy.shape[1] ? tf.matMul(tf.transpose(x), dy) : tf.transpose(tf.matMul(tf.transpose(dy), x));
-  return bias ? [dx, dw, tf.sum(dy, 0)] : [dx, dw];
+  const N = x.shape[0], nin = x.shape[1], nout = dy.shape[1];
+  if (!bias) {
+    // dW = x^T dy; transpose whichever of x [N, in] and dy [N, out] is narrower (N is the big side)
+    const dw = nin <= nout ? tf.matMul(tf.transpose(x), dy) : tf.transpose(tf.matMul(tf.transpose(dy), x));
+    return [dx, dw];
+  }
+  // [x^T; 1] dy gives dW and the bias gradient in one matMul
+  const xt1 = tf.concat([tf.transpose(x), tf.ones([1, N])], 0) as tf.Tensor2D;
+  const dwb = tf.matMul(xt1, dy);
+  return [dx, tf.slice(dwb, [0, 0], [nin, nout]), tf.slice(dwb, [nin, 0], [1, nout]).reshape([nout])];
 }
 
 /**
