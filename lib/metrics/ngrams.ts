@@ -3,7 +3,7 @@
 // The distinct n-grams of a caption are listed in the order a Python dict filled by pycocoevalcap's
 // precook() would hold them (order 1 first, each order by first position), so float sums run in
 // the same order as pycocoevalcap's loops.
-import { pySplit } from './numeric.ts';
+import { isSimplySpaced, pySplit, pySplitSpace } from './numeric.ts';
 
 /** murmur3's fmix32 of a pair: every input bit reaches every output bit. */
 function hash(x: number, y: number): number {
@@ -76,6 +76,8 @@ class PairIds {
 export interface NgramCounts {
   bounds: number[]; // length maxN + 1, absolute offsets into the pool
   length: number;   // number of words (Python split())
+  wordStart: number; // the caption's word ids are index.wordIds[wordStart .. wordStart + length)
+  simple: boolean;  // split(' ') gives the same words (so ROUGE-L can reuse the word ids)
 }
 
 export class NgramIndex {
@@ -93,7 +95,8 @@ export class NgramIndex {
     return this.keys.size;
   }
 
-  private wordId(w: string): number {
+  /** Word id of a word (new words get the next id). */
+  wordId(w: string): number {
     let id = this.words.get(w);
     if (id === undefined) {
       id = this.words.size;
@@ -106,6 +109,9 @@ export class NgramIndex {
   ids = new Int32Array(1 << 16);
   counts = new Int32Array(1 << 16);
   private used = 0;
+  /** Pooled word ids of every caption counted so far. */
+  wordIds = new Int32Array(1 << 16);
+  private wordsUsed = 0;
   private cur = new Int32Array(256);
   private wids = new Int32Array(256);
   private uni = new Int32Array(1024).fill(-1);
@@ -127,10 +133,21 @@ export class NgramIndex {
       this.ids = ids;
       this.counts = counts;
     }
+    if (this.wordsUsed + L > this.wordIds.length) {
+      const w = new Int32Array(Math.max(2 * this.wordIds.length, this.wordsUsed + L));
+      w.set(this.wordIds.subarray(0, this.wordsUsed));
+      this.wordIds = w;
+    }
     const { cur, wids, ids, counts } = this;
     const first = this.used;
     let len = first;
-    for (let i = 0; i < L; i++) wids[i] = this.wordId(toks[i]);
+    const wordStart = this.wordsUsed;
+    for (let i = 0; i < L; i++) {
+      const w = this.wordId(toks[i]);
+      wids[i] = w;
+      this.wordIds[wordStart + i] = w;
+    }
+    this.wordsUsed += L;
     const bounds: number[] = [];
     for (let k = 1; k <= maxN; k++) {
       bounds.push(len);
@@ -173,7 +190,15 @@ export class NgramIndex {
     bounds.push(len);
     for (let e = first; e < len; e++) this.slot[ids[e]] = 0;
     this.used = len;
-    return { bounds, length: L };
+    return { bounds, length: L, wordStart, simple: isSimplySpaced(caption) };
+  }
+
+  /** Word ids of a caption split as Python's str.split(' ') splits it (empty words included). */
+  encodeSpaceSplit(caption: string): Int32Array {
+    const toks = pySplitSpace(caption);
+    const out = new Int32Array(toks.length);
+    for (let i = 0; i < toks.length; i++) out[i] = this.wordId(toks[i]);
+    return out;
   }
 
   /** Number of pooled entries (n-gram occurrences counted once per caption). */

@@ -23,6 +23,11 @@ export function pySplit(s: string): string[] {
   return parts;
 }
 
+/** True when `s.split(' ')` and Python's `s.split()` give the same words (single ASCII spaces only). */
+export function isSimplySpaced(s: string): boolean {
+  return s.length > 0 && s.charCodeAt(0) !== 32 && s.charCodeAt(s.length - 1) !== 32 && s.indexOf('  ') < 0 && !OTHER_WS.test(s);
+}
+
 /** Python `s.split(' ')` (keeps empty strings between double spaces; '' -> ['']). */
 export function pySplitSpace(s: string): string[] {
   return s.split(' ');

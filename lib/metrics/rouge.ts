@@ -4,6 +4,7 @@
 // F with beta = 1.2, 0 when either is 0; the corpus score is numpy's mean of the per-image scores.
 import { DbridgeError } from '../util/errors.ts';
 import { npMean, pySplitSpace } from './numeric.ts';
+import type { NgramCounts, PreparedCorpus } from './ngrams.ts';
 
 export interface RougeResult {
   score: number;
@@ -27,30 +28,38 @@ function lcs(a: Int32Array, b: Int32Array, row: Int32Array): number {
   return row[m];
 }
 
-export function rougeL(refs: string[][], cands: string[], beta = 1.2): RougeResult {
+/** ROUGE-L of tokenised candidates against tokenised references (aligned arrays). `prepared` (from
+ * prepareCorpus on the same text) lets it reuse the word ids instead of splitting again. */
+export function rougeL(refs: string[][], cands: string[], beta = 1.2, prepared?: PreparedCorpus): RougeResult {
   if (refs.length !== cands.length) throw new DbridgeError(`rouge: ${refs.length} reference sets for ${cands.length} candidates`);
-  const vocab = new Map<string, number>();
-  const enc = (s: string): Int32Array => {
-    const toks = pySplitSpace(s);
-    const out = new Int32Array(toks.length);
-    for (let i = 0; i < toks.length; i++) {
-      let id = vocab.get(toks[i]);
-      if (id === undefined) { id = vocab.size; vocab.set(toks[i], id); }
-      out[i] = id;
-    }
-    return out;
-  };
+  let enc: (s: string, c: NgramCounts | undefined) => Int32Array;
+  if (prepared) {
+    const ix = prepared.index;
+    enc = (s, c) => (c && c.simple ? ix.wordIds.subarray(c.wordStart, c.wordStart + c.length) : ix.encodeSpaceSplit(s));
+  } else {
+    const vocab = new Map<string, number>();
+    enc = (s) => {
+      const toks = pySplitSpace(s);
+      const out = new Int32Array(toks.length);
+      for (let i = 0; i < toks.length; i++) {
+        let id = vocab.get(toks[i]);
+        if (id === undefined) { id = vocab.size; vocab.set(toks[i], id); }
+        out[i] = id;
+      }
+      return out;
+    };
+  }
   const N = cands.length;
   const perImage = new Float64Array(N);
   let row = new Int32Array(256);
   const b2 = beta ** 2;
   for (let i = 0; i < N; i++) {
     if (refs[i].length === 0) throw new DbridgeError(`rouge: image #${i} has no references`);
-    const c = enc(cands[i]);
+    const c = enc(cands[i], prepared?.cands[i]);
     let precMax = -Infinity;
     let recMax = -Infinity;
-    for (const ref of refs[i]) {
-      const r = enc(ref);
+    for (let k = 0; k < refs[i].length; k++) {
+      const r = enc(refs[i][k], prepared?.refs[i][k]);
       if (Math.min(r.length, c.length) + 1 > row.length) row = new Int32Array(2 * (Math.min(r.length, c.length) + 1));
       const l = lcs(r, c, row);
       const prec = l / c.length;

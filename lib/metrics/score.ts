@@ -113,8 +113,8 @@ export async function scoreCaptions(refs: Map<ImageId, string[]>, cands: Map<Ima
   const unavailable: CaptionScores['unavailable'] = {};
   let meteorKind: CaptionScores['meteor'] = null;
 
-  if (metrics.has('bleu') || metrics.has('cider')) {
-    const prepared = prepareCorpus(tRefs, tCands, 4);
+  const prepared = metrics.has('bleu') || metrics.has('cider') || metrics.has('rouge') ? prepareCorpus(tRefs, tCands, 4) : null;
+  if (prepared) {
     if (metrics.has('bleu')) {
       const b = bleu(tRefs, tCands, 4, prepared);
       for (let k = 0; k < 4; k++) {
@@ -144,7 +144,7 @@ export async function scoreCaptions(refs: Map<ImageId, string[]>, cands: Map<Ima
     }
   }
   if (metrics.has('rouge')) {
-    const r = rougeL(tRefs, tCands);
+    const r = rougeL(tRefs, tCands, 1.2, prepared ?? undefined);
     corpus.ROUGE_L = r.score;
     per.ROUGE_L = r.perImage;
   }

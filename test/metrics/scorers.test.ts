@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bleu, rougeL, cider } from '../../lib/metrics/index.ts';
 import { npMean, pySplit } from '../../lib/metrics/numeric.ts';
+import { prepareCorpus } from '../../lib/metrics/ngrams.ts';
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'metrics');
 const tok = JSON.parse(readFileSync(join(FIX, 'tok_public50_ptb.json'), 'utf8'));
@@ -125,4 +126,12 @@ test('mismatched lengths and images without references are errors', () => {
   assert.throws(() => bleu([['a']], ['a', 'b']), /reference sets/);
   assert.throws(() => rougeL([[]], ['a']), /no references/);
   assert.throws(() => cider([[]], ['a']), /no references/);
+});
+
+test('ROUGE-L gives the same numbers with the shared word ids of prepareCorpus (also for irregular spacing)', () => {
+  const r = [...refs.slice(0, 10), ['a  b', ' c d ', '']];
+  const c = [...cands.slice(0, 10), 'a b\tc'];
+  const plain = rougeL(r, c);
+  const shared = rougeL(r, c, 1.2, prepareCorpus(r, c));
+  assert.deepEqual(Array.from(shared.perImage), Array.from(plain.perImage));
 });
