@@ -170,13 +170,31 @@ export function captionLoss(decoder: CaptionDecoder, inputs: tf.Tensor2D, exampl
     examples.forEach((e, b) => e.forEach((id, t) => { rows.push(b * L + P - 1 + t); targets.push(id); }));
     const h = tf.gather(hidden.reshape([B * L, -1]), tf.tensor1d(rows, 'int32'));
     const logits = decoder.lm.logits(h) as tf.Tensor2D;
-    const V = logits.shape[1];
-    const lse = tf.logSumExp(logits, 1);
-    const flatIdx = tf.tensor1d(targets.map((id, i) => i * V + id), 'int32');
-    const picked = tf.gather(logits.reshape([-1]), flatIdx);
-    return tf.mean(tf.sub(lse, picked)) as tf.Scalar;
+    return tf.mean(tokenNll(logits, tf.tensor1d(targets, 'int32'))) as tf.Scalar;
   });
 }
+
+/**
+ * Per-row cross-entropy -log softmax(logits)[target] of logits [N, V] and int targets [N], with the
+ * gradient written directly as (softmax - onehot) * dy: tfjs' logSumExp/gather gradients go through
+ * a broadcast Equal and a scatter that are slow on wasm (the Equal alone was ~10% of a tiny step).
+ */
+export const tokenNll = tf.customGrad(((logits: tf.Tensor, targets: tf.Tensor, save: tf.GradSaveFunc) => {
+  const [N, V] = logits.shape as [number, number];
+  const tInt = tf.cast(targets, 'int32'); // customGrad hands its inputs over as float32
+  const flat = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), tInt);
+  const picked = tf.gather(logits.reshape([-1]), flat);
+  const nll = tf.sub(tf.logSumExp(logits, 1), picked);
+  save([logits, targets]);
+  return {
+    value: nll,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [lg, tg] = saved;
+      const g = tf.mul(tf.sub(tf.softmax(lg, -1), tf.oneHot(tf.cast(tg, 'int32'), V)), dy.reshape([N, 1]));
+      return [g, tf.zerosLike(tg)];
+    },
+  };
+}) as any) as unknown as (logits: tf.Tensor2D, targets: tf.Tensor1D) => tf.Tensor1D;
 
 /** Mean val loss over examples (token-weighted), no dropout, no noise. */
 function evalLoss(decoder: CaptionDecoder, inputs: Float32Array, dim: number, examples: Example[], batch: number): number {
