@@ -118,7 +118,8 @@ export class NgramIndex {
 
   /** Counts the n-grams (1..maxN) of a caption split as Python's str.split() splits it. */
   count(caption: string, maxN = 4): NgramCounts {
-    const toks = pySplit(caption);
+    const simple = isSimplySpaced(caption);
+    const toks = simple ? caption.split(' ') : pySplit(caption);
     const L = toks.length;
     if (this.cur.length < L) {
       this.cur = new Int32Array(2 * L);
@@ -190,7 +191,7 @@ export class NgramIndex {
     bounds.push(len);
     for (let e = first; e < len; e++) this.slot[ids[e]] = 0;
     this.used = len;
-    return { bounds, length: L, wordStart, simple: isSimplySpaced(caption) };
+    return { bounds, length: L, wordStart, simple };
   }
 
   /** Word ids of a caption split as Python's str.split(' ') splits it (empty words included). */
