@@ -48,10 +48,15 @@ export class PreprocessPool {
         if (r.error !== undefined) p.reject(r.user ? new DbridgeError(r.error) : new Error(r.error));
         else p.resolve(r);
       });
-      w.on('error', (e) => {
+      const fail = (e: Error) => {
         for (const p of this.pending.values()) { p.reject(e); p.w.unref(); }
         this.pending.clear();
         this.busy.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => {
+        this.workers = this.workers.filter((x) => x !== w);
+        if (this.pending.size) fail(new Error(`a CLIP preprocessing worker exited (code ${code}) with work in flight`));
       });
       this.workers.push(w);
     }
@@ -97,6 +102,11 @@ export class PreprocessPool {
   async close(): Promise<void> {
     const ws = this.workers;
     this.workers = [];
-    await Promise.all(ws.map((w) => w.terminate()));
+    for (const p of this.pending.values()) p.reject(new Error('CLIP preprocessing pool closed with work in flight'));
+    this.pending.clear();
+    this.busy.clear();
+    // ref'd while terminating: an unref'd worker's exit does not keep the event loop alive, so awaiting
+    // terminate() on it could leave this promise pending while the process winds down.
+    await Promise.all(ws.map((w) => { w.ref(); return w.terminate(); }));
   }
 }

@@ -149,3 +149,15 @@ test("captions are cleaned like OpenAI CLIP's basic_clean: token ids equal clip-
   assert.ok(maxAbsDiff(await enc.encodeText(['Fish &amp; chips']), await raw.encodeText(['Fish & chips'])) < 1e-6);
   assert.ok(maxAbsDiff(await enc.encodeText(['Fish &amp; chips']), await raw.encodeText(['Fish &amp; chips'])) > 1e-3);
 });
+
+test('older preprocessor_config.json layout (size and crop_size as plain ints, as in Xenova/clip-vit-base-patch32) gives the same embeddings', async () => {
+  const { cpSync } = await import('node:fs');
+  const dir = tmpDir();
+  cpSync(DIR, dir, { recursive: true });
+  const cfg = JSON.parse(readFileSync(join(DIR, 'preprocessor_config.json'), 'utf8'));
+  writeFileSync(join(dir, 'preprocessor_config.json'), JSON.stringify({ ...cfg, size: 32, crop_size: 32 }));
+  const imgs = await Promise.all(['coco_images/train2014/COCO_train2014_000000000009.jpg', 'flickr30k_images/1000344755.jpg'].map((f) => readImage(join(FIXTURES, 'karpathy', f))));
+  const a = await (await loadClipEncoder(DIR, { towers: ['image'] })).encodeImage(imgs);
+  const b = await (await loadClipEncoder(dir, { towers: ['image'] })).encodeImage(imgs);
+  assert.ok(maxAbsDiff(a, b) === 0);
+});
