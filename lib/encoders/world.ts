@@ -49,8 +49,9 @@ export const DEFAULT_TRAIN: WorldTrainConfig = {
   seed: 0,
 };
 
-/** Default batch at the smoke scale (tests, CI): half the cost per step. */
+/** Defaults at the smoke scale (tests, CI, notebooks in CI): a few seconds of training. */
 export const SMOKE_BATCH = 64;
+export const SMOKE_STEPS = 60;
 
 export interface WorldEncoderConfig {
   kind: 'world-dual-encoder';
@@ -263,7 +264,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   if (entries.length < 2) throw new DbridgeError(`${opts.worldDir}: the pre-training split needs at least 2 images`);
   const train: WorldTrainConfig = {
     ...DEFAULT_TRAIN,
-    ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+    ...(opts.steps !== undefined ? { steps: opts.steps } : meta.scale === 'smoke' ? { steps: SMOKE_STEPS } : {}),
     ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : meta.scale === 'smoke' ? { batchSize: SMOKE_BATCH } : {}),
     ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
     seed: opts.seed ?? DEFAULT_TRAIN.seed,

@@ -2,7 +2,7 @@
 // pre-training split (lib/encoders/world.ts) and reports test retrieval (recall@1/5/10).
 import type { CommandSpec } from '../args.ts';
 import { initBackend } from '../../backend.ts';
-import { DEFAULT_ARCH, DEFAULT_TRAIN, trainWorldEncoder } from '../../encoders/world.ts';
+import { DEFAULT_ARCH, DEFAULT_TRAIN, SMOKE_BATCH, SMOKE_STEPS, trainWorldEncoder } from '../../encoders/world.ts';
 
 const spec: CommandSpec = {
   name: 'train-encoder',
@@ -13,8 +13,8 @@ const spec: CommandSpec = {
   options: [
     { name: 'world', type: 'string', required: true, help: 'generated world folder (dbridge world --out)' },
     { name: 'out', type: 'string', required: true, help: 'checkpoint folder' },
-    { name: 'steps', type: 'int', help: `optimisation steps (default: ${DEFAULT_TRAIN.steps} at mini scale, fewer at smoke)` },
-    { name: 'batch-size', type: 'int', help: `pairs per step (default ${DEFAULT_TRAIN.batchSize}; 64 at smoke scale)` },
+    { name: 'steps', type: 'int', help: `optimisation steps (default ${DEFAULT_TRAIN.steps}; ${SMOKE_STEPS} for a smoke-scale world)` },
+    { name: 'batch-size', type: 'int', help: `pairs per step (default ${DEFAULT_TRAIN.batchSize}; ${SMOKE_BATCH} for a smoke-scale world)` },
     { name: 'lr', type: 'number', help: `peak learning rate (default ${DEFAULT_TRAIN.lr})` },
     { name: 'dim', type: 'int', help: `shared embedding dimension D (default ${DEFAULT_ARCH.dim})` },
     { name: 'width', type: 'int', help: `tower width (default ${DEFAULT_ARCH.width})` },
