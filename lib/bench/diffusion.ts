@@ -7,6 +7,8 @@
 // the wasm heap cannot hold the paper network's activations for 1024 rows at once; long runs are
 // time-capped and say how many rows they measured.
 import { loadavg, cpus } from 'node:os';
+
+const cores = () => cpus().length;
 import { tf } from '../tf.ts';
 import { backendName } from '../backend.ts';
 import { Adam } from '../nn/optim.ts';
@@ -63,7 +65,7 @@ async function trainStep(cfg: 'paper' | 'small', batch: number, microBatch: numb
   return { seconds: round(median(times)), reps: times.length, microBatch: microBatch || batch, ...memoryNow() };
 }
 
-async function bridgeThroughput(model: DiffusionModel, rows: number, subBatch: number, maxSeconds: number, reps: number) {
+async function bridgeThroughput(model: DiffusionModel, rows: number, subBatch: number, maxSeconds: number, reps: number, workers = 1) {
   const rng = new Rng(2);
   const L = model.length;
   const x = sphere(rng, rows, L);
@@ -76,7 +78,7 @@ async function bridgeThroughput(model: DiffusionModel, rows: number, subBatch: n
     let done = 0;
     while (done < rows) {
       const n = Math.min(subBatch, rows - done);
-      await bridgeEmbeddings(model, x.subarray(done * L, (done + n) * L), n, L, null, { M: 600, steps: 5, batchSize: subBatch });
+      await bridgeEmbeddings(model, x.subarray(done * L, (done + n) * L), n, L, null, { M: 600, steps: 5, batchSize: subBatch, workers });
       done += n;
       if ((performance.now() - t0) / 1000 > maxSeconds) break;
     }
@@ -109,6 +111,16 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
       const peer = PEER[cfg].bridgeEmbPerSecond[rows];
       res[`batch${rows}`] = { ...r, peerEmbPerSecond: peer, oursOverPeer: ratio(r.embPerSecond, peer), target: cfg === 'paper' ? 'at least the peer' : undefined };
       log(`bridge ${cfg} batch ${rows}: ${r.embPerSecond} emb/s over ${r.rowsMeasured} rows (peer ${peer})`);
+    }
+    // data-parallel over worker threads (one model copy per core): requests of 1024 rows, processed
+    // in chunks of workers x subBatch rows so the time cap can stop it
+    const k = cores();
+    if (k > 1) {
+      const sub = cfg === 'paper' ? 64 : 1024;
+      const r = await bridgeThroughput(model, 1024, sub * k, cfg === 'paper' ? (q ? 30 : 300) : q ? 20 : 60, 1, k);
+      const peer = PEER[cfg].bridgeEmbPerSecond[1024];
+      res[`batch1024Workers${k}`] = { ...r, workers: k, peerEmbPerSecond: peer, oursOverPeer: ratio(r.embPerSecond, peer), note: 'includes worker start-up (model copy per worker)' };
+      log(`bridge ${cfg} batch 1024 with ${k} workers: ${r.embPerSecond} emb/s over ${r.rowsMeasured} rows (peer ${peer})`);
     }
     bridging[cfg] = res;
     model.dispose();

@@ -7,6 +7,7 @@ import { Progress } from '../util/progress.ts';
 import { preprocessRows } from '../embeddings/preprocess.ts';
 import type { DiffusionCore } from './core.ts';
 import { augment, bridge } from './sampling.ts';
+import { runInWorkers } from './parallel.ts';
 
 export interface BridgeEmbeddingsOptions {
   /** Start step M (MSCOCO 600, Flickr30K 400). */
@@ -19,6 +20,12 @@ export interface BridgeEmbeddingsOptions {
   seed?: number;
   /** Show a progress bar (default false). */
   progress?: boolean;
+  /**
+   * Worker threads to split the rows over (default 1: this thread). Each worker runs its own
+   * backend instance with a copy of the weights (needs a DiffusionModel); worth it for large
+   * requests on multi-core machines, since tfjs-wasm runs single-threaded in Node.
+   */
+  workers?: number;
 }
 
 export interface AugmentEmbeddingsOptions extends Omit<BridgeEmbeddingsOptions, 'M'> {
@@ -28,6 +35,14 @@ export interface AugmentEmbeddingsOptions extends Omit<BridgeEmbeddingsOptions, 
   seed: number;
   /** Timestep of ᾱ for the forward noise (default A: the official off-by-one). */
   noiseStep?: number;
+  /** Index of the first row in a larger set (noise of row i comes from Rng(seed).fork(rowOffset + i)); default 0. */
+  rowOffset?: number;
+}
+
+function checkSteps(core: DiffusionCore, start: number, steps: number, what: string): void {
+  const T = core.schedule.T;
+  if (!Number.isInteger(start) || start < 1 || start > T) throw new DbridgeError(`${what} must be an integer in [1, ${T}], got ${start}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new DbridgeError(`the number of DDIM steps must be a positive integer, got ${steps}`);
 }
 
 function checkShape(core: DiffusionCore, raw: Float32Array, n: number, d: number, mean: Float32Array | null): void {
@@ -61,7 +76,9 @@ async function batched(n: number, d: number, batchSize: number, label: string, s
 export async function bridgeEmbeddings(core: DiffusionCore, raw: Float32Array, n: number, d: number, mean: Float32Array | null,
   opts: BridgeEmbeddingsOptions): Promise<Float32Array> {
   checkShape(core, raw, n, d, mean);
+  checkSteps(core, opts.M, opts.steps, 'M');
   const x = mean ? preprocessRows(raw, n, d, mean, core.radius) : raw;
+  if ((opts.workers ?? 1) > 1) return runInWorkers(core, 'bridge', x, n, d, opts);
   return batched(n, d, opts.batchSize ?? 64, 'bridge', opts.progress ?? false, (s, rows) => tf.tidy(() =>
     bridge(core, tf.tensor2d(x.subarray(s * d, (s + rows) * d), [rows, d]), { M: opts.M, steps: opts.steps, eta: opts.eta, seed: opts.seed })));
 }
@@ -73,9 +90,12 @@ export async function bridgeEmbeddings(core: DiffusionCore, raw: Float32Array, n
 export async function augmentEmbeddings(core: DiffusionCore, raw: Float32Array, n: number, d: number, mean: Float32Array | null,
   opts: AugmentEmbeddingsOptions): Promise<Float32Array> {
   checkShape(core, raw, n, d, mean);
+  checkSteps(core, opts.A, opts.steps, 'the augmentation step A');
+  if (opts.A >= core.schedule.T && (opts.noiseStep ?? opts.A) >= core.schedule.T) throw new DbridgeError(`the augmentation step A must be at most ${core.schedule.T - 1}, got ${opts.A}`);
   const x = mean ? preprocessRows(raw, n, d, mean, core.radius) : raw;
+  if ((opts.workers ?? 1) > 1) return runInWorkers(core, 'augment', x, n, d, opts);
   return batched(n, d, opts.batchSize ?? 64, 'augment', opts.progress ?? false, (s, rows) => tf.tidy(() =>
     augment(core, tf.tensor2d(x.subarray(s * d, (s + rows) * d), [rows, d]), {
-      A: opts.A, steps: opts.steps, seed: opts.seed, rowOffset: s, noiseStep: opts.noiseStep, eta: opts.eta,
+      A: opts.A, steps: opts.steps, seed: opts.seed, rowOffset: (opts.rowOffset ?? 0) + s, noiseStep: opts.noiseStep, eta: opts.eta,
     })));
 }

@@ -221,3 +221,16 @@ test('sampling from noise (ancestral DDPM and DDIM) on a short chain; loss helpe
     m.dispose();
   }
 });
+
+test('worker threads: parallel bridging and augmentation give the same rows as one thread', async () => {
+  const m = DiffusionModel.create(diffusionConfig(small(), 'official'), 6);
+  const n = 6, raw = rng.normals(n * L), mean = modalityMean(rng.normals(10 * L), 10, L);
+  const a = await bridgeEmbeddings(m, raw, n, L, mean, { M: 200, steps: 2 });
+  const b = await bridgeEmbeddings(m, raw, n, L, mean, { M: 200, steps: 2, workers: 2 });
+  assert.ok(maxAbsDiff(a, b) <= 1e-6, `bridge differs by ${maxAbsDiff(a, b)}`);
+  const c = await augmentEmbeddings(m, raw, n, L, mean, { A: 300, steps: 2, seed: 1 });
+  const e = await augmentEmbeddings(m, raw, n, L, mean, { A: 300, steps: 2, seed: 1, workers: 2 });
+  assert.ok(maxAbsDiff(c, e) <= 1e-6, `augment differs by ${maxAbsDiff(c, e)}`);
+  await assert.rejects(bridgeEmbeddings(m, raw, n, L, mean, { M: 2000, steps: 2, workers: 2 }), /M must be an integer/);
+  m.dispose();
+});

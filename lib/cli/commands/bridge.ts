@@ -37,6 +37,7 @@ const spec: CommandSpec = {
     { name: 'steps', type: 'int', help: 'DDIM steps (default: the checkpoint variant, official 5 / paper 12)' },
     { name: 'eta', type: 'number', default: 0, help: 'DDIM eta (0 = deterministic, the official setting)' },
     { name: 'batch-size', type: 'int', default: 64, help: 'embeddings per tensor batch (memory grows ~32 MiB per row for the paper network)' },
+    { name: 'workers', type: 'int', default: 1, help: 'worker threads, each with a model copy (tfjs-wasm is single-threaded; use up to the number of cores)' },
     { name: 'weights', type: 'string', default: 'config', choices: ['config', 'raw', 'ema'], help: "which weights: the variant's choice, raw or EMA" },
   ],
   async run(args) {
@@ -52,7 +53,7 @@ const spec: CommandSpec = {
       const t0 = Date.now();
       const y = await bridgeEmbeddings(model, data, n, d, mean, {
         M: args.M as number, steps, eta: args.eta as number, seed: args.seed as number, batchSize: args.batchSize as number,
-        progress: !args.quiet,
+        progress: !args.quiet && (args.workers as number) <= 1, workers: args.workers as number,
       });
       writeNpy(args.output as string, { dtype: 'float32', shape: [n, d], data: y });
       const s = (Date.now() - t0) / 1000;
