@@ -3,7 +3,7 @@
 // treatments do what the papers' code does, bad inputs give DbridgeErrors, and nothing leaks.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../lib/tf.ts';
 import { Adam, lossAndGrads } from '../../lib/nn/index.ts';
@@ -83,6 +83,25 @@ test('--resume continues exactly where an interrupted run stopped (c3 noise, Ada
   assert.deepEqual([...dec.textMean!], [...textMean]);
   assert.deepEqual(decoderTextSpace(dec).textMean, dec.textMean);
   dec.dispose();
+});
+
+test('best epoch by a caption metric on val images when a scorer is given, else by val loss', async () => {
+  const out = tmpDir('dec-select-');
+  const scores = [0.2, 0.9, 0.5];
+  let calls = 0;
+  const res = await trainDecoder(base(out, {
+    epochs: 3, keepEpochs: true,
+    valImages: { embeddings: applyTestTreatment(EMB, D, { treatment: 'raw' }), ids: CAPS.map((_, i) => 10 + i), references: CAPS.map((c) => [c]) },
+    scorer: (cands, refs) => { assert.equal(cands.size, 6); assert.deepEqual(refs.get('10'), [CAPS[0]]); return scores[calls++]; },
+    scorerName: 'fake',
+  }));
+  assert.equal(res.bestEpoch, 2);
+  assert.deepEqual(res.history.map((h) => h.metric), scores);
+  const st = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')) as { epoch: number; selectedBy: string };
+  assert.equal(st.epoch, 2);
+  assert.equal(st.selectedBy, 'fake');
+  const byLoss = await trainDecoder(base(tmpDir('dec-select2-'), { epochs: 2, val: { embeddings: EMB, captions: CAPS } }));
+  assert.ok(byLoss.history.every((h) => h.valLoss !== null && h.metric === null));
 });
 
 test('the paper mapper (projection + projector + soft prompts) trains and its gradients reach the prompts; no leaks in a step', async () => {
