@@ -18,17 +18,17 @@ function hash(x: number, y: number): number {
 
 /**
  * Open-addressing hash map from an (int32, int32) pair to a dense id 0, 1, 2, ... Each slot keeps
- * [x, y, id + 1] side by side (one cache line per probe); linear probing, load <= 1/2.
+ * [x, y, id + 1] side by side (one cache line per probe); linear probing, load <= 3/4.
  */
 class PairIds {
   private t: Int32Array;
   private mask: number;
   size = 0;
 
-  /** `expected`: about how many pairs will be stored (the table starts at twice that, a power of 2). */
+  /** `expected`: about how many pairs will be stored (the table starts at a power of 2 with load <= 3/4). */
   constructor(expected = 1 << 15) {
     let cap = 1 << 16;
-    while (cap < 2 * expected) cap *= 2;
+    while (cap * 3 < 4 * expected) cap *= 2;
     this.t = new Int32Array(3 * cap);
     this.mask = cap - 1;
   }
@@ -48,7 +48,7 @@ class PairIds {
     t[o] = x;
     t[o + 1] = y;
     t[o + 2] = id + 1;
-    if (this.size * 2 > this.mask) this.grow();
+    if (this.size * 4 > this.mask * 3) this.grow();
     return id;
   }
 
@@ -84,9 +84,11 @@ export class NgramIndex {
   private readonly words = new Map<string, number>();
   private readonly keys: PairIds;
 
-  /** `expectedNgrams`: a size hint for the n-gram table (distinct n-grams expected). */
-  constructor(expectedNgrams?: number) {
+  /** Size hints: distinct n-grams and pooled entries (n-gram occurrences, once per caption) expected. */
+  constructor(expectedNgrams?: number, expectedPooled = 1 << 16) {
     this.keys = new PairIds(expectedNgrams);
+    this.ids = new Int32Array(expectedPooled);
+    this.counts = new Int32Array(expectedPooled);
   }
 
   private slot = new Int32Array(1024);
@@ -106,8 +108,8 @@ export class NgramIndex {
   }
 
   /** Pooled n-gram ids and counts of every caption counted so far (see NgramCounts). */
-  ids = new Int32Array(1 << 16);
-  counts = new Int32Array(1 << 16);
+  ids: Int32Array;
+  counts: Int32Array;
   private used = 0;
   /** Pooled word ids of every caption counted so far. */
   wordIds = new Int32Array(1 << 16);
@@ -216,11 +218,11 @@ export interface PreparedCorpus {
 }
 
 export function prepareCorpus(refs: string[][], cands: string[], maxN = 4): PreparedCorpus {
-  // distinct n-grams are roughly a quarter of the characters on caption corpora
+  // on caption corpora distinct n-grams are about chars / 5 and pooled entries about 0.7 x chars
   let chars = 0;
   for (const c of cands) chars += c.length;
   for (const rs of refs) for (const r of rs) chars += r.length;
-  const index = new NgramIndex(chars / 4);
+  const index = new NgramIndex(chars / 5, Math.max(1 << 16, Math.ceil(chars * 0.8)));
   return {
     index,
     cands: cands.map((c) => index.count(c, maxN)),
