@@ -9,6 +9,7 @@ import type { CommandSpec } from '../args.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { loadKarpathy, karpathyCounts } from '../../data/karpathy.ts';
 import { loadAudioCaptions } from '../../data/audiocaps.ts';
+import { REPO_ROOT } from '../../util/provenance.ts';
 
 export interface CheckItem {
   /** 'coco', 'flickr30k', 'audiocaps', 'clotho', 'clip', 'gpt2', 'clap' */
@@ -177,8 +178,8 @@ const spec: CommandSpec = {
   description: 'Looks for data/coco, data/flickr30k, data/audiocaps, data/clotho and models/clip-vit-base-patch32, models/gpt2,\n' +
     'models/clap-htsat-unfused (the layout of docs/realdata.md). Karpathy files are parsed and their images looked up.',
   options: [
-    { name: 'data', type: 'string', default: 'data', help: 'data folder' },
-    { name: 'models', type: 'string', default: 'models', help: 'models folder' },
+    { name: 'data', type: 'string', default: join(REPO_ROOT, 'data'), help: 'data folder (the default is the one dbridge reproduce uses)' },
+    { name: 'models', type: 'string', default: join(REPO_ROOT, 'models'), help: 'models folder (the default is the one dbridge reproduce uses)' },
     { name: 'only', type: 'list', help: `check only these (${ALL_ITEMS.join(', ')})` },
     { name: 'quick', type: 'boolean', default: false, help: 'do not look up every image of the Karpathy files' },
     { name: 'json', type: 'boolean', default: false, help: 'print the report as JSON' },
