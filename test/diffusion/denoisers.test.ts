@@ -16,6 +16,7 @@ import {
   denoiserParamsPerModule, unet1dParamSpecs, type Denoiser, type Unet1DConfig, type ResMLPConfig,
 } from '../../lib/diffusion/denoisers/index.ts';
 import { sinusoidalEmbedding } from '../../lib/diffusion/denoisers/ops.ts';
+import { registerFastWasmKernels } from '../../lib/nn/wasm-fast.ts';
 import { denoiserCost } from '../../lib/diffusion/flops.ts';
 import { Rng } from '../../lib/util/rng.ts';
 import { setupBackend, assertNoLeak, maxAbsDiff, FIXTURES } from '../helpers.ts';
@@ -217,4 +218,23 @@ test('sinusoidal time embedding follows the official float32 recipe', () => {
   // k = 1 of dim 8: freq = exp(-ln(1e4)/3) in float32, angle = float32(999 * freq)
   const f = Math.fround(Math.exp(Math.fround(-Math.log(10000) / 3)));
   assert.equal(e[8 + 1], Math.fround(Math.sin(Math.fround(999 * f))));
+});
+
+test('lib/nn/wasm-fast: the replacement Slice and Identity kernels give the stock results', () => {
+  registerFastWasmKernels();
+  const r = new Rng(21);
+  const x = tf.tensor(r.normals(3 * 5 * 7 * 4), [3, 5, 7, 4]);
+  const xa = x.arraySync() as number[][][][];
+  for (const [b, s] of [[[1, 2, 3, 1], [2, 2, 3, 2]], [[0, 0, 0, 0], [3, 5, 7, 4]], [[2, 0, 0, 0], [1, 5, 7, 4]], [[0, 1, 0, 2], [3, 3, 7, 2]]] as [number[], number[]][]) {
+    const y = tf.slice(x, b, s);
+    const ya = y.arraySync() as number[][][][];
+    for (let i = 0; i < s[0]; i++) for (let j = 0; j < s[1]; j++) for (let k = 0; k < s[2]; k++) for (let l = 0; l < s[3]; l++) {
+      assert.equal(ya[i][j][k][l], xa[b[0] + i][b[1] + j][b[2] + k][b[3] + l]);
+    }
+    y.dispose();
+  }
+  const c = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(c.arraySync(), xa);
+  c.dispose();
 });

@@ -207,17 +207,21 @@ export function downsampleConv4(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Te
   });
 }
 
-/** [G, m, k] x [G, k, n] as a loop of 2-D matMuls (each on XNNPACK), with the same loop in its gradient. */
+/**
+ * [G, m, k] x [G, k, n] as a loop of batch-1 BatchMatMul kernels (each on XNNPACK's fast path),
+ * called through the engine directly on [1, m, k] slices: tf.matMul on 2-D tensors would add four
+ * reshapes per group, and per-group overhead is what this loop costs at these sizes.
+ */
 function loopMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   return tf.tidy(() => {
     // (tf.unstack/tf.split would go through the stock wasm Slice, which copies the whole input per part)
     const [G, m, k] = a.shape, n = b.shape[2];
-    const a2 = a.reshape([G, m * k]), b2 = b.reshape([G, k * n]);
-    const outs: tf.Tensor2D[] = [];
+    const outs: tf.Tensor[] = [];
     for (let g = 0; g < G; g++) {
-      outs.push(tf.matMul(tf.slice(a2, [g, 0], [1, m * k]).reshape([m, k]) as tf.Tensor2D, tf.slice(b2, [g, 0], [1, k * n]).reshape([k, n]) as tf.Tensor2D));
+      const ag = tf.slice(a, [g, 0, 0], [1, m, k]), bg = tf.slice(b, [g, 0, 0], [1, k, n]);
+      outs.push(tf.engine().runKernel('BatchMatMul', { a: ag, b: bg }, { transposeA: false, transposeB: false }) as tf.Tensor);
     }
-    return tf.stack(outs) as tf.Tensor3D;
+    return (G === 1 ? outs[0] : tf.concat(outs, 0)) as tf.Tensor3D;
   });
 }
 
