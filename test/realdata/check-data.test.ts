@@ -28,7 +28,9 @@ test('check-data reports present, partial and missing items with sources', async
   assert.match(by.coco.details.join('\n'), /all 6 images present/);
   assert.equal(by.flickr30k.status, 'partial');
   assert.match(by.flickr30k.getFrom.join('\n'), /DenotationGraph/);
-  assert.equal(by.clip.status, 'present');
+  // the tiny CLIP fixture has every file but is not ViT-B/32
+  assert.equal(by.clip.status, 'partial');
+  assert.match(by.clip.details.join('\n'), /not the paper's model: projection_dim is 16, ViT-B\/32 has 512/);
   assert.equal(by.gpt2.status, 'partial');
   assert.match(by.gpt2.details[0], /missing model\.safetensors, tokenizer\.json/);
   assert.equal(by.clap.status, 'missing');
@@ -47,6 +49,12 @@ test('check-data reports present, partial and missing items with sources', async
   assert.match(checkData({ dataDir: data, modelsDir: models, only: ['flickr30k'] })[0].details[0], /unreadable: .*not valid JSON/);
   assert.throws(() => checkData({ dataDir: data, modelsDir: models, only: ['imagenet'] }), /unknown item 'imagenet'/);
 
+  // a config that says ViT-B/32 passes
+  const { readFileSync } = await import('node:fs');
+  const cfgPath = join(models, 'clip-vit-base-patch32', 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  writeFileSync(cfgPath, JSON.stringify({ ...cfg, projection_dim: 512, vision_config: { ...cfg.vision_config, patch_size: 32 } }));
+  assert.equal(checkData({ dataDir: data, modelsDir: models, only: ['clip'] })[0].status, 'present');
   await main(['check-data', '--data', data, '--models', models, '--only', 'clip', '--require', 'clip', '--quiet']);
   await assert.rejects(main(['check-data', '--data', data, '--models', models, '--only', 'clip', '--require', 'coco,gpt2', '--quiet']),
     /required but not present: coco, gpt2/);

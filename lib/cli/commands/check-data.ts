@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandSpec } from '../args.ts';
 import { DbridgeError } from '../../util/errors.ts';
+import { readJson } from '../../util/fs.ts';
 import { loadKarpathy, karpathyCounts } from '../../data/karpathy.ts';
 import { loadAudioCaptions } from '../../data/audiocaps.ts';
 import { REPO_ROOT } from '../../util/provenance.ts';
@@ -134,6 +135,34 @@ function checkModel(name: 'clip' | 'gpt2' | 'clap', modelsDir: string): CheckIte
     details: missing.length === 0 ? [`${folder}: all ${files.length} files present`] : [`${folder}: missing ${missing.join(', ')}`],
     getFrom: missing.length ? [SOURCES[name]] : [], paths: { folder },
   };
+  // Is it the paper's model? (a ViT-B/16 or GPT-2 medium in the folder would run, but not reproduce the paper)
+  const cfgPath = join(folder, 'config.json');
+  if (existsSync(cfgPath)) {
+    let cfg: Record<string, unknown> = {};
+    try { cfg = readJson<Record<string, unknown>>(cfgPath, 'model config'); } catch (e) {
+      if (!(e instanceof DbridgeError)) throw e;
+      item.details.push(`unreadable: ${e.message}`);
+      item.status = 'partial';
+      return item;
+    }
+    const vision = (cfg.vision_config ?? {}) as Record<string, unknown>;
+    const problems: string[] = [];
+    if (name === 'clip') {
+      if (cfg.model_type !== 'clip') problems.push(`model_type is '${cfg.model_type}', not 'clip'`);
+      else {
+        if (cfg.projection_dim !== 512) problems.push(`projection_dim is ${cfg.projection_dim}, ViT-B/32 has 512`);
+        if (vision.patch_size !== undefined && vision.patch_size !== 32) problems.push(`vision patch_size is ${vision.patch_size}, ViT-B/32 has 32`);
+      }
+    } else if (name === 'gpt2') {
+      if (cfg.model_type !== 'gpt2') problems.push(`model_type is '${cfg.model_type}', not 'gpt2'`);
+      else if ((cfg.n_embd ?? 768) !== 768 || (cfg.n_layer ?? 12) !== 12) problems.push(`n_embd ${cfg.n_embd} / n_layer ${cfg.n_layer}: not GPT-2 small (768 / 12)`);
+    } else if (cfg.model_type !== 'clap') problems.push(`model_type is '${cfg.model_type}', not 'clap'`);
+    if (problems.length) {
+      item.details.push(`${cfgPath}: not the paper's model: ${problems.join('; ')}`);
+      item.status = 'partial';
+      if (!item.getFrom.length) item.getFrom.push(SOURCES[name]);
+    }
+  }
   return item;
 }
 
