@@ -63,18 +63,21 @@ export function registerFastWasmKernels(): void {
         ov.set(xv.subarray(off, off + tf.util.sizeFromShape(s)));
         return out;
       }
-      // Generic strided copy: contiguous runs of the last dimension.
+      // Generic strided copy in contiguous runs: trailing dimensions taken whole merge into the run.
       const rank = x.shape.length;
-      const inner = s[rank - 1];
-      const outer = tf.util.sizeFromShape(s.slice(0, -1));
-      const idx = new Array<number>(rank - 1).fill(0);
+      let r = rank - 1; // dims r.. form one contiguous run
+      while (r > 0 && s[r] === x.shape[r] && b[r] === 0) r--;
+      const inner = tf.util.sizeFromShape(s.slice(r));
+      const outer = tf.util.sizeFromShape(s.slice(0, r));
+      const stride = (d: number) => (d < rank - 1 ? strides[d] : 1); // computeStrides omits the last (1)
+      const idx = new Array<number>(r).fill(0);
       let o = 0;
-      for (let r = 0; r < outer; r++) {
-        let off = b[rank - 1];
-        for (let d = 0; d < rank - 1; d++) off += (b[d] + idx[d]) * strides[d];
+      for (let q = 0; q < outer; q++) {
+        let off = b[r] * stride(r);
+        for (let d = 0; d < r; d++) off += (b[d] + idx[d]) * stride(d);
         ov.set(xv.subarray(off, off + inner), o);
         o += inner;
-        for (let d = rank - 2; d >= 0; d--) {
+        for (let d = r - 1; d >= 0; d--) {
           if (++idx[d] < s[d]) break;
           idx[d] = 0;
         }

@@ -225,7 +225,7 @@ test('lib/nn/wasm-fast: the replacement Slice and Identity kernels give the stoc
   const r = new Rng(21);
   const x = tf.tensor(r.normals(3 * 5 * 7 * 4), [3, 5, 7, 4]);
   const xa = x.arraySync() as number[][][][];
-  for (const [b, s] of [[[1, 2, 3, 1], [2, 2, 3, 2]], [[0, 0, 0, 0], [3, 5, 7, 4]], [[2, 0, 0, 0], [1, 5, 7, 4]], [[0, 1, 0, 2], [3, 3, 7, 2]]] as [number[], number[]][]) {
+  for (const [b, s] of [[[1, 2, 3, 1], [2, 2, 3, 2]], [[0, 0, 0, 0], [3, 5, 7, 4]], [[2, 0, 0, 0], [1, 5, 7, 4]], [[0, 1, 0, 2], [3, 3, 7, 2]], [[0, 1, 0, 0], [3, 3, 7, 4]], [[1, 0, 2, 0], [2, 5, 4, 4]], [[0, 4, 6, 3], [3, 1, 1, 1]]] as [number[], number[]][]) {
     const y = tf.slice(x, b, s);
     const ya = y.arraySync() as number[][][][];
     for (let i = 0; i < s[0]; i++) for (let j = 0; j < s[1]; j++) for (let k = 0; k < s[2]; k++) for (let l = 0; l < s[3]; l++) {
