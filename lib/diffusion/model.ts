@@ -11,6 +11,7 @@ import { readNpy } from '../io/npy.ts';
 import { toFloat32 } from '../io/dtype.ts';
 import { loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
 import { DbridgeError } from '../util/errors.ts';
+import { readJson } from '../util/fs.ts';
 import type { Denoiser, DenoiserConfig } from './denoisers/types.ts';
 import { createDenoiser, loadDenoiserWeights, validateDenoiserConfig } from './denoisers/index.ts';
 import type { DiffusionCore } from './core.ts';
@@ -174,9 +175,9 @@ export class DiffusionModel implements DiffusionCore {
 
   /** The text mean stored in a checkpoint folder (config.textMean), or null. */
   static textMeanOf(dir: string): Float32Array | null {
-    const ck = loadCheckpoint<DiffusionCheckpointConfig>(dir);
-    if (!ck.config.textMean) return null;
-    return toFloat32(readNpy(join(dir, ck.config.textMean)));
+    const config = readJson<DiffusionCheckpointConfig>(join(dir, 'config.json'), 'checkpoint config');
+    if (!config.textMean) return null;
+    return toFloat32(readNpy(join(dir, config.textMean)));
   }
 
   /** Writes the checkpoint folder (raw weights = the denoiser's current parameters). */
