@@ -186,6 +186,14 @@ test('dbridge embed with the tiny CLIP on the handmade Flickr30K file; world and
   const want = await enc.encodeText(idx.texts.map((t: { caption: string }) => t.caption));
   assert.ok(maxAbsDiff(toFloat32(readNpy(join(out, 'val', 'text.npy'))), want) < 1e-5);
   const args = (extra: string[]) => ['embed', '--out', tmpDir(), '--backend', 'wasm', '--quiet', ...extra];
+  // --limit: the first N items of each split
+  const lim = tmpDir();
+  await main(['embed', '--model', join(FIXTURES, 'clip_tiny'), '--dataset', 'coco', '--karpathy', join(K, 'dataset_coco.json'),
+    '--images', join(K, 'coco_images'), '--out', lim, '--limit', '1', '--backend', 'wasm', '--quiet']);
+  const lm = JSON.parse(readFileSync(join(lim, 'meta.json'), 'utf8'));
+  assert.deepEqual(lm.counts, { train: { items: 1, captions: 5 }, val: { items: 1, captions: 5 }, test: { items: 1, captions: 5 } });
+  assert.equal(lm.limit, 1);
+  await assert.rejects(main(args(['--model', 'x', '--dataset', 'coco', '--karpathy', join(K, 'dataset_coco.json'), '--images', K, '--limit', '0'])), /--limit must be a positive integer/);
   await assert.rejects(main(args(['--model', 'x', '--dataset', 'coco'])), /needs --karpathy FILE/);
   await assert.rejects(main(args(['--model', 'x', '--dataset', 'imagenet'])), /'imagenet' is not one of coco, flickr30k, audiocaps, clotho/);
   await assert.rejects(main(args(['--encoder', 'e'])), /--encoder needs --world DIR/);

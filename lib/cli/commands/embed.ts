@@ -154,6 +154,7 @@ const spec: CommandSpec = {
     { name: 'audio', type: 'string', help: 'folder of WAV clips for --captions' },
     { name: 'file-template', type: 'string', help: "AudioCaps clip file name pattern ({youtube_id}, {start_time}, {audiocap_id}; default '{youtube_id}.wav')" },
     { name: 'splits', type: 'list', help: 'embed only these splits (default: all in the file; restval is merged into train)' },
+    { name: 'limit', type: 'int', help: 'embed only the first N items of each split (a quick trial of the set-up; means then come from those)' },
     { name: 'batch-size', type: 'int', default: 64, help: 'images/clips per encoder call' },
     { name: 'text-batch-size', type: 'int', default: 256, help: 'captions per encoder call' },
     { name: 'shard-size', type: 'int', default: 1024, help: 'items per resumable shard (changing it restarts a partial run)' },
@@ -166,6 +167,12 @@ const spec: CommandSpec = {
   async run(args) {
     const backend = await initBackend(args.backend as string | undefined);
     const plan = planEmbed(args);
+    const limit = args.limit as number | undefined;
+    if (limit !== undefined) {
+      if (limit <= 0) throw new DbridgeError(`--limit must be a positive integer, got ${limit}`);
+      plan.splits = plan.splits.map((s) => ({ name: s.name, items: s.items.slice(0, limit) }));
+      plan.extraMeta.limit = limit;
+    }
     if (!args.skipMissingCheck) {
       const { missing, count } = missingMedia(plan.mediaDir, plan.splits);
       if (count > 0) {
