@@ -266,6 +266,11 @@ function denseGrads(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, bias: boole
     const dw = nin <= nout ? tf.matMul(tf.transpose(x), dy) : tf.transpose(tf.matMul(tf.transpose(dy), x));
     return [dx, dw];
   }
+  if (nin > nout) {
+    // transpose the narrower dy: dW = (dy^T x)^T; bias gradient 1^T dy as a matMul (a column sum would transpose dy)
+    const dw = tf.transpose(tf.matMul(tf.transpose(dy), x));
+    return [dx, dw, tf.matMul(tf.ones([1, N]) as tf.Tensor2D, dy).reshape([nout])];
+  }
   // [x^T; 1] dy gives dW and the bias gradient in one matMul
   const xt1 = tf.concat([tf.transpose(x), tf.ones([1, N])], 0) as tf.Tensor2D;
   const dwb = tf.matMul(xt1, dy);
