@@ -3,7 +3,7 @@
 // marker written last (atomically) says the folder is complete. A stage whose folder is done is
 // skipped; an interrupted stage re-runs in its own folder, where it may resume from its own
 // checkpoints. Changing a setting changes the hash of that stage and of everything downstream.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configHash } from '../util/hash.ts';
 import { ensureDir, readJson, writeJsonAtomic } from '../util/fs.ts';
@@ -23,6 +23,35 @@ export interface StageResult<T = Record<string, unknown>> {
 
 export interface StageLog {
   (line: string): void;
+}
+
+const LOCK = '.lock';
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/**
+ * Takes <dir>/.lock (holding our pid). While another live process holds it, waits; returns false
+ * when that process finished the stage meanwhile (done.json appeared), true once the lock is ours.
+ * A lock left by a dead process is taken over (its stage resumes from its own checkpoints).
+ */
+async function acquireLock(dir: string, log: StageLog, name: string): Promise<boolean> {
+  const lock = join(dir, LOCK);
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (!Number.isInteger(pid) || pid === process.pid || !alive(pid)) { rmSync(lock, { force: true }); continue; }
+    if (!told) { log(`[stage] ${name}: waiting for process ${pid}, which is computing it`); told = true; }
+    await new Promise((r) => setTimeout(r, 2000));
+    if (existsSync(join(dir, 'done.json'))) return false;
+  }
 }
 
 export class StageCache {
@@ -53,17 +82,24 @@ export class StageCache {
       return { dir, key, output: rec.output, cached: true, seconds: rec.seconds };
     }
     ensureDir(dir);
-    writeJsonAtomic(join(dir, 'stage.json'), { name, config, inputs: inputKeys });
-    this.log(`[stage] ${name}: running (${key})`);
-    const t0 = Date.now();
-    const output = await fn(dir);
-    const seconds = (Date.now() - t0) / 1000;
-    writeJsonAtomic(done, { output, seconds, finished: new Date().toISOString() });
-    this.log(`[stage] ${name}: done in ${seconds.toFixed(1)} s`);
-    this.events.push({ stage: name, key, cached: false, seconds });
-    return { dir, key, output, cached: false, seconds };
+    if (!(await acquireLock(dir, this.log, name))) {
+      // Another process finished this stage while we waited for its lock.
+      return this.run(name, config, inputs, fn);
+    }
+    try {
+      writeJsonAtomic(join(dir, 'stage.json'), { name, config, inputs: inputKeys });
+      this.log(`[stage] ${name}: running (${key})`);
+      const t0 = Date.now();
+      const output = await fn(dir);
+      const seconds = (Date.now() - t0) / 1000;
+      writeJsonAtomic(done, { output, seconds, finished: new Date().toISOString() });
+      this.log(`[stage] ${name}: done in ${seconds.toFixed(1)} s`);
+      this.events.push({ stage: name, key, cached: false, seconds });
+      return { dir, key, output, cached: false, seconds };
+    } finally {
+      rmSync(join(dir, LOCK), { force: true });
+    }
   }
-
   /** Forgets a stage's result (used by --force). */
   invalidate(result: StageResult<unknown>): void {
     rmSync(join(result.dir, 'done.json'), { force: true });

@@ -63,3 +63,28 @@ test('result files: json, csv and markdown with ours beside the paper', () => {
   assert.equal(tableToCsv(t).split('\n')[1], 'plain,"Plain, ""x""",12.345,,44.4,9.2');
   assert.ok(existsSync(join(dir, 'table4.csv')));
 });
+
+test('a stage locked by another live process is waited for, and a dead holder\'s lock is taken over', async () => {
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const root = tmpDir();
+  const cache = new StageCache(root, () => {});
+  let runs = 0;
+  const fn = async () => { runs++; return { v: 1 }; };
+  // find the stage folder name by running once elsewhere with the same root layout
+  const probe = await new StageCache(tmpDir(), () => {}).run('s', { x: 1 }, [], fn);
+  const dir = join(root, probe.key);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, '.lock'), String(process.ppid)); // a live process that is not us
+  setTimeout(() => writeFileSync(join(dir, 'done.json'), JSON.stringify({ output: { v: 42 }, seconds: 1 })), 300);
+  const r = await cache.run('s', { x: 1 }, [], fn);
+  assert.equal(r.cached, true);
+  assert.deepEqual(r.output, { v: 42 });
+  assert.equal(runs, 1); // only the probe ran
+  // a lock held by a dead pid is taken over
+  const dir2 = join(root, (await new StageCache(tmpDir(), () => {}).run('s', { x: 2 }, [], fn)).key);
+  mkdirSync(dir2, { recursive: true });
+  writeFileSync(join(dir2, '.lock'), '999999999');
+  const r2 = await cache.run('s', { x: 2 }, [], fn);
+  assert.equal(r2.cached, false);
+  assert.equal(existsSync(join(dir2, '.lock')), false);
+});
