@@ -85,7 +85,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
 
   if (!quick) {
     const sweep: Record<string, unknown>[] = [];
-    for (const [nLayer, nEmbd, nHead, prefixLength] of [[2, 64, 2, 10], [2, 128, 4, 10], [4, 128, 4, 10], [2, 256, 4, 10], [2, 128, 4, 4]]) {
+    for (const [nLayer, nEmbd, nHead, prefixLength] of [[2, 64, 2, 10], [1, 64, 2, 10], [2, 64, 2, 4], [2, 128, 4, 10], [4, 64, 2, 10]]) {
       const lm: Partial<Gpt2Config> = { nLayer, nEmbd, nHead };
       const d = createDecoder({ inputDim: 64, lm: 'tiny', lmOverrides: lm, prefixLength, vocab: vocab.ids, treatment: 'plain', seed: 0 });
       const t = timeTraining(d, captions, 40, 8, 2);
