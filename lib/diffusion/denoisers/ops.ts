@@ -1,38 +1,13 @@
-// Channels-last building blocks of the denoisers ([B, L, C] tensors), written for tfjs-wasm:
-// every weight gradient goes through lib/nn's transpose-free `linear`/`matMul2d`, convolutions are
-// im2col (taps concatenated along channels, then one matMul), and softmax over a non-last axis is
-// written out (exp(x - max) / sum) so that it also differentiates on wasm.
-// Follows lucidrains' denoising-diffusion-pytorch 1d file (v2.0.17, as copied into
-// mongeoroo/diffusion-bridge); the only divergences are layout (channels-last) and fused arithmetic
-// (e.g. RMSNorm gain and FiLM scale folded into one per-channel factor), which change rounding only.
+// Channels-last building blocks of the denoisers ([B, L, C] tensors), written for tfjs-wasm (see
+// the section below and docs/denoisers.md): convolutions on XNNPACK's conv2d with custom gradients,
+// dense layers with transpose-free gradients, per-head matMuls as loops of batch-1 matMuls, and
+// fused custom-gradient ops (RMSNorm+FiLM+SiLU, linear-attention core) that keep few tensors for
+// backprop. Every custom gradient is checked against autodiff / finite differences in
+// test/diffusion/denoisers.test.ts. Follows lucidrains' denoising-diffusion-pytorch 1d file
+// (v2.0.17, as copied into mongeoroo/diffusion-bridge); the divergences are layout (channels-last)
+// and the order of arithmetic (e.g. RMSNorm gain and FiLM scale folded into one per-channel
+// factor), which change rounding only.
 import { tf } from '../../tf.ts';
-import { linear } from '../../nn/layers.ts';
-
-/**
- * Stride-1 convolution with zero padding `pad` on both sides over the channel-concatenation of
- * `inputs` (each [B, L, Ci]), without materialising that concatenation: the im2col patch row is
- * [tap 0 of every input, tap 1 of every input, ...], i.e. weight row j*Cin + c with c running over
- * the concatenated channels — the layout of lib/nn `conv1d` / `torchConvWeightToIm2col`.
- * w: [k*Cin, Cout], b: [Cout].
- */
-export function convCat(inputs: tf.Tensor[], w: tf.Tensor, b: tf.Tensor | undefined, k: number, pad: number): tf.Tensor {
-  return tf.tidy(() => {
-    const [B, L] = inputs[0].shape as [number, number, number];
-    const cin = inputs.reduce((s, x) => s + x.shape[2]!, 0);
-    if (w.shape[0] !== k * cin) throw new Error(`convCat: weight [${w.shape}] does not fit k=${k}, Cin=${cin}`);
-    const Lout = L + 2 * pad - k + 1;
-    if (k === 1 && pad === 0) {
-      const x = inputs.length === 1 ? inputs[0] : tf.concat(inputs, 2);
-      return linear(x, w, b);
-    }
-    const padded = inputs.map((x) => (pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [0, 0]]) : x));
-    const taps: tf.Tensor[] = [];
-    for (let j = 0; j < k; j++) {
-      for (const xp of padded) taps.push(j === 0 && Lout === xp.shape[1] ? xp : tf.slice(xp, [0, j, 0], [B, Lout, xp.shape[2]!]));
-    }
-    return linear(taps.length === 1 ? taps[0] : tf.concat(taps, 2), w, b);
-  });
-}
 
 /**
  * Nearest x2 upsampling followed by a k=3, pad=1 convolution, computed at the low resolution:
@@ -57,28 +32,6 @@ export function upsampleConv3(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tens
     const bc = tf.concat([b, b], 0);
     const y = conv1dK(x, wc, bc, 3, 1); // [B, L, 2*Cout]
     return y.reshape([B, 2 * L, cout]);
-  });
-}
-
-/** x / max(||x||_channels, 1e-12) * factor, the channel-normalising part of lucidrains' RMSNorm. */
-export function channelNormalize(x: tf.Tensor, factor: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const axis = x.shape.length - 1;
-    const norm = tf.maximum(tf.sqrt(tf.sum(tf.square(x), axis, true)), 1e-12);
-    return tf.mul(tf.div(x, norm), factor);
-  });
-}
-
-/** lucidrains' RMSNorm over channels (last axis): normalize(x) * g * sqrt(C); g [C]. */
-export function rmsNorm(x: tf.Tensor, g: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => channelNormalize(x, tf.mul(g, Math.sqrt(x.shape[x.shape.length - 1]!))));
-}
-
-/** Softmax along any axis (exp(x - max) / sum; the max term contributes no gradient in exact arithmetic). */
-export function softmaxAxis(x: tf.Tensor, axis: number): tf.Tensor {
-  return tf.tidy(() => {
-    const e = tf.exp(tf.sub(x, tf.max(x, axis, true)));
-    return tf.div(e, tf.sum(e, axis, true));
   });
 }
 

@@ -9,10 +9,11 @@
 // Divergences (none change the function): tensors are channels-last [B, L, C] (the vector of length
 // L is the sequence, C the U-Net channels); weights are stored in dbridge layouts (conv [k*Cin, Cout]
 // im2col rows j*Cin + c, linear [in, out], RMSNorm gains [C]) under the PyTorch parameter names;
-// nearest-x2 upsampling + conv k3 is computed at the low resolution (ops.ts upsampleConv3); skip
-// concatenations feed the convolution's im2col directly; RMSNorm gain, sqrt(C) and the FiLM scale
-// (scale + 1) are folded into one per-channel factor. `unet1dFromTorchStateDict` maps official
-// weights (plain or Trainer1D 'model.'-prefixed) onto these parameters.
+// nearest-x2 upsampling + conv k3 is computed at the low resolution (ops.ts upsampleConv3), Downsample
+// as a k2 conv on the input folded to [B, L/2, 2C]; a convolution of a skip concatenation is the sum of
+// per-input convolutions; RMSNorm gain, sqrt(C) and the FiLM scale (scale + 1) are folded into one
+// per-channel factor; the kernels are chosen for tfjs-wasm (ops.ts). `unet1dFromTorchStateDict` maps
+// official weights (plain or Trainer1D 'model.'-prefixed) onto these parameters.
 import { tf } from '../../tf.ts';
 import { geluErf, torchConvWeightToIm2col, transposeMatrix } from '../../nn/layers.ts';
 import { registerFastWasmKernels } from '../../nn/wasm-fast.ts';
