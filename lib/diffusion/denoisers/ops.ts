@@ -166,6 +166,8 @@ export function downsampleConv4(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Te
  * reshapes per group, and per-group overhead is what this loop costs at these sizes.
  */
 function loopMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  // other backends (webgpu, tensorflow, cpu) have real batched matMul kernels
+  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b);
   return tf.tidy(() => {
     // (tf.unstack/tf.split would go through the stock wasm Slice, which copies the whole input per part)
     const [G, m, k] = a.shape, n = b.shape[2];
