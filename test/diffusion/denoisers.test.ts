@@ -19,7 +19,8 @@ import { sinusoidalEmbedding } from '../../lib/diffusion/denoisers/ops.ts';
 import { registerFastWasmKernels } from '../../lib/nn/wasm-fast.ts';
 import { denoiserCost } from '../../lib/diffusion/flops.ts';
 import { Rng } from '../../lib/util/rng.ts';
-import { setupBackend, assertNoLeak, maxAbsDiff, FIXTURES } from '../helpers.ts';
+import { setupBackend, assertNoLeak, maxAbsDiff, FIXTURES, tmpDir } from '../helpers.ts';
+import { writeFileSync } from 'node:fs';
 
 const DIR = join(FIXTURES, 'diffusion');
 const manifest = JSON.parse((await import('node:fs')).readFileSync(join(DIR, 'manifest.json'), 'utf8'));
@@ -237,4 +238,27 @@ test('lib/nn/wasm-fast: the replacement Slice and Identity kernels give the stoc
   x.dispose();
   assert.deepEqual(c.arraySync(), xa);
   c.dispose();
+});
+
+test('dbridge info: per-submodule table and JSON for a preset, an explicit shape and a checkpoint; clear errors', async () => {
+  const { default: info } = await import('../../lib/cli/commands/info.ts');
+  const { parseArgs } = await import('../../lib/cli/args.ts');
+  const run = async (argv: string[]) => {
+    const lines: string[] = [];
+    const orig = console.log;
+    console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
+    try { await info.run(parseArgs(info, argv)); } finally { console.log = orig; }
+    return lines.join('\n');
+  };
+  const table = await run(['--config', 'paper']);
+  assert.match(table, /total\s+4,037,313\s+325,787,648/);
+  assert.match(table, /total 0\.6851 GFLOPs/);
+  const j = JSON.parse(await run(['--dim', '64', '--init-dim', '8', '--dim-mults', '1,2', '--length', '64', '--json']));
+  assert.equal(j.params, 53073);
+  const dir = tmpDir();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ denoiser: denoiserPreset('small') }));
+  assert.equal(JSON.parse(await run(['--checkpoint', dir, '--json'])).params, 53073);
+  await assert.rejects(run(['--config', 'nope']), (e: Error) => e instanceof DbridgeError && /unknown config 'nope'/.test(e.message));
+  await assert.rejects(run(['--checkpoint', join(dir, 'missing')]), (e: Error) => e instanceof DbridgeError && /has no config.json/.test(e.message));
+  await assert.rejects(run([]), (e: Error) => e instanceof DbridgeError && /exactly one of/.test(e.message));
 });
