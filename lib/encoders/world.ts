@@ -20,6 +20,7 @@ import { Progress } from '../util/progress.ts';
 import { provenance } from '../util/provenance.ts';
 import { Rng } from '../util/rng.ts';
 import type { Encoder, RGBImage } from './types.ts';
+import type { HostArray } from '../io/dtype.ts';
 import {
   DEFAULT_ARCH, type WorldEncoderArch, clipLoss, createWorldEncoderParams, imageForward, imageTokens, patchify, textForward,
 } from './world-model.ts';
@@ -36,6 +37,12 @@ export interface WorldTrainConfig {
   weightDecay: number;
   clipGradNorm: number;
   seed: number;
+  /**
+   * Learning-rate multiplier of the logit scale (its own Adam). CLIP's temperature falls from 0.07
+   * to its clamp 0.01 over hundreds of thousands of steps; a run of a few hundred steps gets there
+   * only if the scalar moves faster.
+   */
+  logitScaleLrMult: number;
 }
 
 /** Defaults sized for the `mini` world on a 2-core CPU (see docs/world.md for the measurements). */
@@ -47,6 +54,7 @@ export const DEFAULT_TRAIN: WorldTrainConfig = {
   weightDecay: 0,
   clipGradNorm: 1.0,
   seed: 0,
+  logitScaleLrMult: 1,
 };
 
 /** Defaults at the smoke scale (tests, CI, notebooks in CI): a few seconds of training. */
@@ -84,6 +92,7 @@ export interface TrainWorldEncoderOptions {
   force?: boolean;
   batchSize?: number;
   lr?: number;
+  logitScaleLrMult?: number;
   arch?: Partial<Omit<WorldEncoderArch, 'vocab' | 'imageSize'>>;
   /** Save a checkpoint every this many steps (default 100) and at the end. */
   checkpointEvery?: number;
@@ -267,6 +276,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
     ...(opts.steps !== undefined ? { steps: opts.steps } : meta.scale === 'smoke' ? { steps: SMOKE_STEPS } : {}),
     ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : meta.scale === 'smoke' ? { batchSize: SMOKE_BATCH } : {}),
     ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
+    ...(opts.logitScaleLrMult !== undefined ? { logitScaleLrMult: opts.logitScaleLrMult } : {}),
     seed: opts.seed ?? DEFAULT_TRAIN.seed,
   };
   if (!Number.isInteger(train.steps) || train.steps < 1) throw new DbridgeError(`--steps must be a positive integer, got ${train.steps}`);
@@ -287,6 +297,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
 
   let params: ParamStore;
   let adam: Adam;
+  let adamScale: Adam;
   let startStep = 0;
   if (checkpointExists(opts.outDir) && !opts.force) {
     const ck = loadCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir);
@@ -299,17 +310,22 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
     params = createWorldEncoderParams(arch, train.seed);
     params.load(ck.weights, { source: opts.outDir });
     adam = new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm });
-    if (ck.optimizer) adam.loadState(ck.optimizer);
+    adamScale = new Adam(params, { lr: train.lr });
+    if (ck.optimizer) {
+      adam.loadState(unprefix(ck.optimizer, 'main.'));
+      adamScale.loadState(unprefix(ck.optimizer, 'scale.'));
+    }
     startStep = ck.state.step;
   } else {
     if (opts.force) for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
     params = createWorldEncoderParams(arch, train.seed);
     adam = new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm });
+    adamScale = new Adam(params, { lr: train.lr });
   }
 
   const encoder = new WorldEncoder(params, config);
   const save = (step: number, loss: number, done: boolean) => saveCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir, {
-    config, weights: params.toHost(), optimizer: adam.stateToHost(),
+    config, weights: params.toHost(), optimizer: new Map([...prefix(adam.stateToHost(), 'main.'), ...prefix(adamScale.stateToHost(), 'scale.')]),
     state: { step, done, loss, seconds: (Date.now() - t0) / 1000, configHash: hash, provenance: provenance(backendName()) },
   });
 
@@ -342,7 +358,10 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
         tf.dispose(res.grads);
         throw new DbridgeError(`train-encoder: loss became ${res.loss} at step ${step}; try a lower --lr`);
       }
-      adam.apply(res.grads, lrAt(step, train));
+      // the temperature has its own optimiser (and learning-rate multiplier); the rest is clipped together
+      const { logit_scale: scaleGrad, ...rest } = res.grads;
+      adam.apply(rest, lrAt(step, train));
+      adamScale.apply({ logit_scale: scaleGrad }, lrAt(step, train) * train.logitScaleLrMult);
       tf.dispose(res.grads);
       loss = res.loss;
       progress?.update(step + 1, { loss, T: 1 / encoder.logitScale() });
@@ -365,7 +384,16 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   };
   encoder.dispose();
   adam.dispose();
+  adamScale.dispose();
   return result;
+}
+
+function prefix(m: Map<string, HostArray>, p: string): Map<string, HostArray> {
+  return new Map([...m].map(([k, v]) => [p + k, v]));
+}
+
+function unprefix(m: Map<string, HostArray>, p: string): Map<string, HostArray> {
+  return new Map([...m].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v]));
 }
 
 /** k distinct integers in [0, n) (partial Fisher-Yates on a sparse map). */

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../lib/util/rng.ts';
 import { sampleScene, type Scene, type WorldObject } from '../../lib/data/world/scene.ts';
-import { writeCaptions, captionKey, SHAPE_NOUNS, COLOUR_WORDS } from '../../lib/data/world/captions.ts';
+import { writeCaptions, writePretrainCaptions, captionKey, SHAPE_NOUNS, COLOUR_WORDS, PATTERN_PHRASES, SHADE_WORDS } from '../../lib/data/world/captions.ts';
 import { BACKGROUND_WORDS, type Colour, type Shape } from '../../lib/data/world/domains.ts';
 
 const NOUN_TO_SHAPE = new Map<string, Shape>();
@@ -61,7 +61,7 @@ function regionOk(o: WorldObject, words: string): boolean {
   return true;
 }
 
-const tally = { np: 0, count: 0, relation: 0, position: 0, background: 0 };
+const tally = { np: 0, count: 0, relation: 0, position: 0, background: 0, pattern: 0, shade: 0 };
 
 /** Problems found in `caption` about `scene` (empty = nothing false found). */
 function falseClaims(caption: string, scene: Scene): string[] {
@@ -118,9 +118,26 @@ function falseClaims(caption: string, scene: Scene): string[] {
     tally.position++;
     if (!objs.some((o) => matches(o, d) && regionOk(o, m[4]))) bad.push(`"${m[0]}" is not where it says`);
   }
+  // pre-training captions: background pattern and colour shades
+  for (const [pattern, phrases] of Object.entries(PATTERN_PHRASES)) {
+    for (const ph of phrases) {
+      if (s.includes(ph.replace('the shapes', 'the shape'))) {
+        tally.pattern++;
+        if (scene.pattern !== pattern) bad.push(`pattern is ${scene.pattern}, caption says "${ph}"`);
+      }
+    }
+  }
+  const shadeOf = new Map<string, string>();
+  for (const [shade, ws] of Object.entries(SHADE_WORDS)) for (const w of ws) shadeOf.set(w, shade);
+  for (const m of s.matchAll(new RegExp(`\\b(${[...shadeOf.keys()].join('|')}) (${colourAlt}) (${nounAlt})\\b`, 'g'))) {
+    tally.shade++;
+    const want = { colour: WORD_TO_COLOUR.get(m[2]), shape: NOUN_TO_SHAPE.get(m[3]), shade: shadeOf.get(m[1]) };
+    if (!objs.some((o) => o.colour === want.colour && (!want.shape || o.shape === want.shape) && o.shade === want.shade)) bad.push(`no ${m[0]}`);
+  }
   // background words
   const bgWords = new Set(BACKGROUND_WORDS[scene.background]);
   for (const m of s.matchAll(/\b(?:a|an) ((?:dark |light )?[a-z]+) (?:background|backdrop)\b/g)) {
+    if (['striped', 'dotted', 'grid', 'plain'].includes(m[1])) continue; // pattern words, checked above
     tally.background++;
     if (!bgWords.has(m[1])) bad.push(`background is ${scene.background}, caption says "${m[1]}"`);
   }
@@ -128,21 +145,21 @@ function falseClaims(caption: string, scene: Scene): string[] {
 }
 
 describe('world captions', () => {
-  it('never state something false (600 scenes per domain, independent checker)', () => {
+  it('never state something false (600 scenes per domain, captioning and pre-training captions, independent checker)', () => {
     const problems: string[] = [];
     let claims = 0;
     for (const domain of ['a', 'b'] as const) {
       for (let i = 0; i < 600; i++) {
         const rng = new Rng(1000 + i).fork(domain);
         const scene = sampleScene(rng, domain);
-        for (const c of writeCaptions(scene, rng)) {
+        for (const c of [...writeCaptions(scene, rng), ...writePretrainCaptions(scene, rng)]) {
           claims++;
           const bad = falseClaims(c, scene);
           if (bad.length) problems.push(`${c}  <- ${bad.join('; ')}  [${scene.background}: ${scene.objects.map((o) => `${o.size} ${o.colour} ${o.shape} (${o.x.toFixed(2)},${o.y.toFixed(2)})`).join(', ')}]`);
         }
       }
     }
-    assert.ok(claims === 6000);
+    assert.ok(claims === 12000);
     // the checker must actually have looked at many claims of every kind
     for (const [k, v] of Object.entries(tally)) assert.ok(v > 300, `only ${v} ${k} claims checked`);
     assert.deepEqual(problems.slice(0, 10), [], `${problems.length} captions state something false`);
@@ -150,10 +167,10 @@ describe('world captions', () => {
 
   it('the checker catches false captions', () => {
     const scene: Scene = {
-      domain: 'a', background: 'white', textureSeed: 1,
+      domain: 'a', background: 'white', textureSeed: 1, pattern: 'stripes',
       objects: [
-        { shape: 'circle', colour: 'red', size: 'small', x: 0.2, y: 0.5, r: 0.1, rot: 0, rgb: [214, 39, 40] },
-        { shape: 'square', colour: 'blue', size: 'large', x: 0.75, y: 0.5, r: 0.19, rot: 0, rgb: [31, 90, 220] },
+        { shape: 'circle', colour: 'red', size: 'small', x: 0.2, y: 0.5, r: 0.1, rot: 0, shade: 'normal', rgb: [214, 39, 40] },
+        { shape: 'square', colour: 'blue', size: 'large', x: 0.75, y: 0.5, r: 0.19, rot: 0, shade: 'dark', rgb: [31, 90, 220] },
       ],
     };
     assert.deepEqual(falseClaims('A red ball to the left of a blue box.', scene), []);
@@ -165,6 +182,9 @@ describe('world captions', () => {
     assert.ok(falseClaims('A blue square on the left side of the picture.', scene).length > 0);
     assert.ok(falseClaims('A single red ball on a white background.', scene).length > 0);
     assert.ok(falseClaims('Two red balls and a blue box.', scene).length > 0);
+    assert.deepEqual(falseClaims('A red ball left of a blue box, featuring a dark blue square, striped background.', scene), []);
+    assert.ok(falseClaims('A red ball, dotted background.', scene).length > 0);
+    assert.ok(falseClaims('A red ball, featuring a light blue square.', scene).length > 0);
   });
 
   it('writes five distinct, COCO-like captions per image, in two domain styles', () => {

@@ -10,7 +10,7 @@
 import type { Rng } from '../../util/rng.ts';
 import { BACKGROUND_WORDS, DOMAIN_SPECS, type CaptionStyle, type Colour, type Shape } from './domains.ts';
 import {
-  type Relation, type Scene, type WorldObject,
+  type Pattern, type Relation, type Scene, type WorldObject,
   countMatching, hRegion, relations, vRegion,
 } from './scene.ts';
 
@@ -191,7 +191,7 @@ const FAMILIES: Record<string, { weight: number; templates: Template[] }> = {
       (c) => `${withArticle(c.rng.pick(PICTURE_WORDS))} of ${listPhrase(c)} ${backgroundPhrase(c)}`,
       (c) => c.rng.uniform() < c.style.verbs
         ? `${listPhrase(c)} ${verb(c, c.scene.objects.length > 1)} ${backgroundPhrase(c)}`
-        : `${listPhrase(c)} together ${backgroundPhrase(c)}`,
+        : `${listPhrase(c)}${c.scene.objects.length > 1 ? ' together' : ''} ${backgroundPhrase(c)}`,
       (c) => (c.scene.objects.length === 3 ? `${listPhrase(c, c.rng.shuffle(c.scene.objects.slice()).slice(0, 2))} ${backgroundPhrase(c)}` : null),
     ],
   },
@@ -346,6 +346,45 @@ function applyStyle(text: string, ctx: Ctx): string {
 /** Normal form used to decide whether two captions are "the same": lower case, letters and digits only. */
 export function captionKey(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+}
+
+export const PATTERN_PHRASES: Record<Pattern, string[]> = {
+  plain: ['plain background', 'no pattern in the background', 'unpatterned backdrop'],
+  stripes: ['striped background', 'diagonal stripes in the background', 'stripes behind the shapes'],
+  dots: ['dotted background', 'polka dots in the background', 'dot pattern behind the shapes'],
+  grid: ['grid background', 'grid lines in the background', 'grid pattern behind the shapes'],
+};
+
+export const SHADE_WORDS: Record<'light' | 'dark', string[]> = { light: ['light', 'pale'], dark: ['dark', 'deep'] };
+
+/**
+ * Captions of the encoder's pre-training ("web") split: the captions of writeCaptions, most of
+ * them extended with visual detail that web text mentions and COCO-like captions leave out — the
+ * background pattern and the shades of colours ("..., dark red ball, striped background").
+ */
+export function writePretrainCaptions(scene: Scene, rng: Rng, n = 5): string[] {
+  const ctx: Ctx = { scene, rng, style: DOMAIN_SPECS[scene.domain].style };
+  const base = writeCaptions(scene, rng, n);
+  const keys = new Set(base.map(captionKey));
+  return base.map((cap) => {
+    if (rng.uniform() < 0.2) return cap;
+    const details: string[] = [];
+    const shaded = scene.objects.filter((o) => o.shade !== 'normal');
+    if (shaded.length && rng.uniform() < 0.7) {
+      const o = rng.pick(shaded);
+      details.push(`${rng.pick(['with', 'featuring', 'including'])} ${withArticle(`${rng.pick(SHADE_WORDS[o.shade as 'light' | 'dark'])} ${colourWord(ctx, o.colour)} ${shapeNoun(ctx, o)}`)}`);
+    }
+    if (details.length === 0 || rng.uniform() < 0.6) {
+      details.push(rng.pick(PATTERN_PHRASES[scene.pattern]).replace('the shapes', scene.objects.length > 1 ? 'the shapes' : 'the shape'));
+    }
+    rng.shuffle(details);
+    const stem = cap.replace(/\s*\.$/, '');
+    const out = `${stem}, ${details.join(', ')}${/\.$/.test(cap) ? '.' : ''}`;
+    const k = captionKey(out);
+    if (keys.has(k)) return cap;
+    keys.add(k);
+    return out;
+  });
 }
 
 /**

@@ -13,14 +13,15 @@ import { DbridgeError } from '../../util/errors.ts';
 import { ensureDir, readJson, writeFileAtomic, writeJsonAtomic } from '../../util/fs.ts';
 import { Progress } from '../../util/progress.ts';
 import { Rng } from '../../util/rng.ts';
-import { writeCaptions } from './captions.ts';
+import { writeCaptions, writePretrainCaptions } from './captions.ts';
 import { DOMAINS, type DomainName, PRETRAIN_DOMAIN_MIX } from './domains.ts';
 import { renderScene } from './render.ts';
 import { type WorldScale, type WorldSizes, worldSizes } from './scales.ts';
 import { type Scene, pickWeighted, sampleScene } from './scene.ts';
 import { CAPTION_SPLITS, PRETRAIN_SPLIT, WORLD_FILES, imageStreamLabel } from './splits.ts';
 
-export const WORLD_VERSION = 1;
+/** 2: background patterns and colour shades, mentioned only by pre-training captions. */
+export const WORLD_VERSION = 2;
 
 export interface GenerateWorldOptions {
   scale?: WorldScale | string;   // default 'mini'
@@ -109,7 +110,7 @@ export function generateWorld(opts: GenerateWorldOptions): WorldMeta {
       const rng = root.fork(imageStreamLabel(split, domain, i));
       const d: DomainName = split === PRETRAIN_SPLIT ? pickWeighted(rng, PRETRAIN_DOMAIN_MIX) : domain;
       const scene = sampleScene(rng, d);
-      const captions = writeCaptions(scene, rng);
+      const captions = split === PRETRAIN_SPLIT ? writePretrainCaptions(scene, rng) : writeCaptions(scene, rng);
       const img = renderScene(scene, sizes.imageSize);
       const imgid = firstId + i;
       const filename = `world_${split === PRETRAIN_SPLIT ? 'pre' : domain}_${split}_${String(i).padStart(6, '0')}.png`;

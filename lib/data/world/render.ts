@@ -64,12 +64,31 @@ export function renderScene(scene: Scene, size: number): RGBImage {
       for (let c = 0; c < 3; c++) img[p + c] = base[c] + t;
     }
   }
+  drawPattern(img, size, scene);
   for (const o of scene.objects) drawObject(img, size, o);
   for (let i = 0; i < img.length; i++) {
     const v = img[i] + rng.normal() * 3;
     data[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
   }
   return { width: size, height: size, data };
+}
+
+/** A faint background pattern (darker on light backgrounds, lighter on dark ones), in pixel units. */
+function drawPattern(img: Float32Array, size: number, scene: Scene): void {
+  if (scene.pattern === 'plain') return;
+  const base = BACKGROUND_RGB[scene.background];
+  const sign = base[0] + base[1] + base[2] > 3 * 128 ? -1 : 1;
+  for (let py = 0; py < size; py++) {
+    for (let px = 0; px < size; px++) {
+      let a = 0;
+      if (scene.pattern === 'stripes') a = ((px + py) % 6) < 2 ? 16 : 0;
+      else if (scene.pattern === 'dots') a = px % 5 === 2 && py % 5 === 2 ? 30 : 0;
+      else if (scene.pattern === 'grid') a = px % 8 === 0 || py % 8 === 0 ? 18 : 0;
+      if (a === 0) continue;
+      const p = (py * size + px) * 3;
+      for (let c = 0; c < 3; c++) img[p + c] += sign * a;
+    }
+  }
 }
 
 function drawObject(img: Float32Array, size: number, o: WorldObject): void {

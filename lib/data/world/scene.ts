@@ -10,6 +10,18 @@ import {
 
 export type SizeClass = 'small' | 'large';
 
+/**
+ * Background patterns and object shades: visual detail that the encoder's pre-training ("web")
+ * captions mention and the COCO-like captioning splits never do, as web captions describe far more
+ * of an image than COCO annotators. The image tower learns them; the captioning texts carry none of
+ * them. This is what leaves image embeddings with variance the text side lacks (see docs/world.md).
+ */
+export const PATTERNS = ['plain', 'stripes', 'dots', 'grid'] as const;
+export type Pattern = (typeof PATTERNS)[number];
+export type Shade = 'normal' | 'light' | 'dark';
+/** Colours that come in light and dark shades (the rest are always 'normal'). */
+export const SHADED_COLOURS: ReadonlySet<Colour> = new Set(['red', 'green', 'blue', 'yellow', 'purple', 'orange', 'pink']);
+
 export interface WorldObject {
   shape: Shape;
   colour: Colour;
@@ -21,7 +33,9 @@ export interface WorldObject {
   r: number;
   /** Rotation in radians (small: squares stay squares, diamonds stay diamonds). */
   rot: number;
-  /** The drawn colour (the named colour with a little jitter). */
+  /** Light or dark shade of the colour (pre-training captions may say "light red"). */
+  shade: Shade;
+  /** The drawn colour (the named colour, shaded, with a little jitter). */
   rgb: [number, number, number];
 }
 
@@ -31,6 +45,8 @@ export interface Scene {
   objects: WorldObject[];
   /** Seed of the background texture and pixel noise. */
   textureSeed: number;
+  /** Faint pattern over the background. */
+  pattern: Pattern;
 }
 
 /** Radius ranges (fraction of the image side) of the two size classes; far apart, so "small"/"large" are never in doubt. */
@@ -83,15 +99,20 @@ export function sampleScene(rng: Rng, domain: DomainName): Scene {
         const y = margin + (1 - 2 * margin) * rng.uniform();
         // at least 0.05 of clear space between any two objects (no overlap, no touching)
         if (objects.every((o) => Math.hypot(o.x - x, o.y - y) > o.r + r + 0.05)) {
-          const base = COLOUR_RGB[colour];
-          const rgb = base.map((c) => Math.max(0, Math.min(255, Math.round(c + (rng.uniform() * 2 - 1) * 14)))) as [number, number, number];
-          objects.push({ shape, colour, size, x, y, r, rot: (rng.uniform() * 2 - 1) * 0.17, rgb });
+          const rot = (rng.uniform() * 2 - 1) * 0.17;
+          const u = rng.uniform();
+          // dark yellow / dark orange would look olive / brown: those two only come light
+          const shade: Shade = !SHADED_COLOURS.has(colour) ? 'normal' : u < 0.4 ? 'normal' : u < 0.7 ? 'light'
+            : colour === 'yellow' || colour === 'orange' ? 'normal' : 'dark';
+          const shaded = COLOUR_RGB[colour].map((c) => (shade === 'light' ? c + (255 - c) * 0.4 : shade === 'dark' ? c * 0.68 : c));
+          const rgb = shaded.map((c) => Math.max(0, Math.min(255, Math.round(c + (rng.uniform() * 2 - 1) * 12)))) as [number, number, number];
+          objects.push({ shape, colour, size, x, y, r, rot, shade, rgb });
           placed = true;
         }
       }
       if (!placed) ok = false;
     }
-    if (ok) return { domain, background, objects, textureSeed: rng.nextU32() };
+    if (ok) return { domain, background, objects, textureSeed: rng.nextU32(), pattern: PATTERNS[rng.int(PATTERNS.length)] };
   }
 }
 
