@@ -15,7 +15,8 @@ import {
   createDenoiser, denoiserPreset, loadDenoiserWeights, unet1dFromTorchStateDict, denoiserParamCount,
   denoiserParamsPerModule, unet1dParamSpecs, type Denoiser, type Unet1DConfig, type ResMLPConfig,
 } from '../../lib/diffusion/denoisers/index.ts';
-import { sinusoidalEmbedding } from '../../lib/diffusion/denoisers/ops.ts';
+import { sinusoidalEmbedding, conv1dK, downsampleConv4, upsampleConv3, dense, normAffine, linearAttentionCore, groupedMatMul } from '../../lib/diffusion/denoisers/ops.ts';
+import { conv1d } from '../../lib/nn/layers.ts';
 import { registerFastWasmKernels } from '../../lib/nn/wasm-fast.ts';
 import { denoiserCost } from '../../lib/diffusion/flops.ts';
 import { Rng } from '../../lib/util/rng.ts';
@@ -261,4 +262,31 @@ test('dbridge info: per-submodule table and JSON for a preset, an explicit shape
   await assert.rejects(run(['--config', 'nope']), (e: Error) => e instanceof DbridgeError && /unknown config 'nope'/.test(e.message));
   await assert.rejects(run(['--checkpoint', join(dir, 'missing')]), (e: Error) => e instanceof DbridgeError && /has no config.json/.test(e.message));
   await assert.rejects(run([]), (e: Error) => e instanceof DbridgeError && /exactly one of/.test(e.message));
+});
+
+test('denoiser ops: forward and gradients leak no tensors; conv1dK/downsample/upsample match lib/nn conv1d', async () => {
+  const r = new Rng(31);
+  const t = (shape: number[]) => tf.tensor(r.normals(shape.reduce((a, b) => a * b, 1)), shape);
+  const x = t([2, 8, 3]), w3 = t([9, 5]), w4 = t([12, 5]), w1 = t([3, 5]), b = t([5]), f = t([2, 1, 3]), s = t([2, 1, 3]);
+  const q = t([2, 8, 8]), k = t([2, 8, 8]), v = t([2, 8, 8]), ga = t([4, 3, 5]), gb = t([4, 5, 2]);
+  const cases: [string, (...a: tf.Tensor[]) => tf.Tensor, tf.Tensor[]][] = [
+    ['conv1dK', (a, ww, bb) => conv1dK(a, ww, bb, 3, 1), [x, w3, b]],
+    ['downsampleConv4', (a, ww, bb) => downsampleConv4(a, ww, bb), [x, w4, b]],
+    ['upsampleConv3', (a, ww, bb) => upsampleConv3(a, ww, bb), [x, w3, b]],
+    ['dense', (a, ww, bb) => dense(a, ww, bb), [x, w1, b]],
+    ['normAffine', (a, ff, ss) => normAffine(a, ff, ss, true), [x, f, s]],
+    ['linearAttentionCore', (a, bb, c) => linearAttentionCore(a, bb, c, 2, 4), [q, k, v]],
+    ['groupedMatMul', (a, bb) => groupedMatMul(a as tf.Tensor3D, bb as tf.Tensor3D), [ga, gb]],
+  ];
+  for (const [name, fn, inputs] of cases) {
+    const y = await assertNoLeak(() => fn(...inputs), name);
+    y.dispose();
+    await assertNoLeak(() => tf.dispose(tf.grads((...a: tf.Tensor[]) => tf.sum(tf.sin(fn(...a))))(inputs)), `${name} gradient`);
+  }
+  const ref = (ww: tf.Tensor, kk: number, stride: 1 | 2) => conv1d(x, ww, b, kk, { pad: 1, stride });
+  assert.ok(maxAbsDiff(conv1dK(x, w3, b, 3, 1).dataSync(), ref(w3, 3, 1).dataSync()) < 1e-5);
+  assert.ok(maxAbsDiff(downsampleConv4(x, w4, b).dataSync(), ref(w4, 4, 2).dataSync()) < 1e-5);
+  const up = tf.concat([x, x], 2).reshape([2, 16, 3]); // nearest x2
+  assert.ok(maxAbsDiff(upsampleConv3(x, w3, b).dataSync(), conv1d(up, w3, b, 3, { pad: 1 }).dataSync()) < 1e-5);
+  tf.dispose([x, w3, w4, w1, b, f, s, q, k, v, ga, gb, up]);
 });
