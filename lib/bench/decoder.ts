@@ -71,6 +71,24 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     captions: { count: captions.length, meanTokens: lens.reduce((a, b) => a + b, 0) / lens.length, maxTokens: Math.max(...lens), compactVocab: vocab.size },
   };
 
+  // GPT-2 small (124M) first, on a fresh wasm heap (its 600 MB of weights do not fit a fragmented one)
+  // GPT-2 small (124M) behind the official ClipCap mapper 512 -> 3840 -> 7680. On wasm/cpu the
+  // 50257-token output layer does not fit the 4 GB wasm32 heap in training (XNNPACK out of memory),
+  // so there the training step uses the compact world vocabulary and skips the AdamW update
+  // (loss + gradients only); on GPU backends it is a full AdamW step on the full vocabulary.
+  const cpuLike = ['wasm', 'cpu'].includes(tf.getBackend());
+  peakBytes = 0;
+  const smallTrain = createDecoder({ inputDim: 512, lm: 'small', vocab: cpuLike ? vocab.ids : null, treatment: 'augmented', seed: 0 });
+  const smallTrainTiming = timeTraining(smallTrain, captions, quick ? 2 : 4, quick ? 1 : 2, 1, !cpuLike);
+  smallTrain.dispose();
+  const small = createDecoder({ inputDim: 512, lm: 'small', vocab: null, treatment: 'augmented', seed: 0 });
+  out.gpt2Small = {
+    parameters: small.params.count(),
+    train: { ...smallTrainTiming, vocabulary: cpuLike ? `compact (${vocab.size})` : 'full (50257)', step: cpuLike ? 'loss + gradients (no AdamW update)' : 'loss + gradients + AdamW' },
+    greedy: await timeGeneration(small, quick ? 4 : 8, quick ? 5 : 10, 'greedy'),
+    peakTfBytes: peakBytes,
+  };
+  small.dispose();
   // tiny world decoder: GPT2_TINY, compact vocabulary, ClipCap mapper from the world encoder's 64-d space
   peakBytes = 0;
   const tiny = createDecoder({ inputDim: 64, lm: 'tiny', vocab: vocab.ids, treatment: 'plain', seed: 0 });
@@ -95,23 +113,6 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     out.tinySweep = sweep;
   }
 
-  // GPT-2 small (124M) behind the official ClipCap mapper 512 -> 3840 -> 7680. On wasm/cpu the
-  // 50257-token output layer does not fit the 4 GB wasm32 heap in training (XNNPACK out of memory),
-  // so there the training step uses the compact world vocabulary and skips the AdamW update
-  // (loss + gradients only); on GPU backends it is a full AdamW step on the full vocabulary.
-  const cpuLike = ['wasm', 'cpu'].includes(tf.getBackend());
-  peakBytes = 0;
-  const smallTrain = createDecoder({ inputDim: 512, lm: 'small', vocab: cpuLike ? vocab.ids : null, treatment: 'augmented', seed: 0 });
-  const smallTrainTiming = timeTraining(smallTrain, captions, quick ? 2 : 8, quick ? 1 : 2, 1, !cpuLike);
-  smallTrain.dispose();
-  const small = createDecoder({ inputDim: 512, lm: 'small', vocab: null, treatment: 'augmented', seed: 0 });
-  out.gpt2Small = {
-    parameters: small.params.count(),
-    train: { ...smallTrainTiming, vocabulary: cpuLike ? `compact (${vocab.size})` : 'full (50257)', step: cpuLike ? 'loss + gradients (no AdamW update)' : 'loss + gradients + AdamW' },
-    greedy: await timeGeneration(small, quick ? 4 : 16, quick ? 5 : 15, 'greedy'),
-    peakTfBytes: peakBytes,
-  };
-  small.dispose();
   out.maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   out.note = 'random weights; generation runs a fixed number of new tokens (no stop); wall-clock rates depend on other load, *PerCpuSecond much less';
   return out;

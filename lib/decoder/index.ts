@@ -23,3 +23,6 @@ export {
   trainDecoder, captionLoss, clipcapMaxSeqLen, epochOrder, readTrainLog, selectEpoch,
   type TrainDecoderOptions, type TrainDecoderResult, type EpochRecord, type CaptionScorer,
 } from './train.ts';
+export {
+  readCaptions, readImageIds, readReferences, writeCocoResults, metricScorer, SELECT_METRICS, type SelectMetric,
+} from './io.ts';
