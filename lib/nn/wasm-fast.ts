@@ -11,7 +11,8 @@
 // Identity: the stock kernel copies the buffer. tfjs-core runs it for every tensor a kernel saves
 // for backprop (engine.saveTensorsForBackwardMode -> clone), so on wasm every saved activation was
 // duplicated (about half of a training step's memory, plus the copy time). This one shares the
-// buffer and bumps its reference count, exactly as the stock wasm Reshape kernel already does;
+// buffer and bumps its reference count, exactly as the stock wasm Reshape kernel and tfjs's own cpu
+// backend Identity kernel already do;
 // tfjs never writes into an existing tensor buffer (kernels write fresh outputs, Variable.assign
 // swaps buffers), so sharing is safe.
 //
