@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { tf } from './tf.ts';
 import { DbridgeError } from './util/errors.ts';
 import { registerWasmKernels } from './nn/kernels.ts';
+import { registerFastWasmKernels } from './nn/wasm-fast.ts';
 
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -56,6 +57,7 @@ async function initWasm(): Promise<void> {
   const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   wasm.setWasmPaths(join(dir, 'dist') + '/');
   registerWasmKernels();
+  registerFastWasmKernels(); // zero-copy Identity and Slice (bit-identical; see lib/nn/wasm-fast.ts)
   if (!(await tf.setBackend('wasm'))) throw new DbridgeError("backend wasm: tf.setBackend('wasm') failed");
 }
 

@@ -25,7 +25,8 @@ export const matMul2d = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.Gra
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
+      // tidy: the transposes die here, not at the end of the whole backward pass
+      return tf.tidy(() => [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)]);
     },
   };
 }) as any) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
@@ -37,10 +38,10 @@ export const bmm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSave
     value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as tf.Tensor3D[];
-      return [
+      return tf.tidy(() => [
         tf.matMul(dy as tf.Tensor3D, tf.transpose(sb, [0, 2, 1])),
         tf.matMul(tf.transpose(sa, [0, 2, 1]), dy as tf.Tensor3D),
-      ];
+      ]);
     },
   };
 }) as any) as unknown as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
