@@ -19,7 +19,7 @@ import { DbridgeError } from '../util/errors.ts';
 import { writeJsonAtomic, readJson, ensureDir } from '../util/fs.ts';
 import { Progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { configHash } from '../util/hash.ts';
+import { configHash, sha256 } from '../util/hash.ts';
 import { createDecoder, decoderFromWeights, type CaptionDecoder, type DecoderConfig, type LmSpec } from './model.ts';
 import type { Gpt2Config } from './gpt2.ts';
 import type { MapperVariant } from './mapper.ts';
@@ -273,7 +273,12 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   const totalSteps = epochs * stepsPerEpoch;
   const warmup = opts.warmup ?? Math.min(5000, Math.floor(0.1 * totalSteps));
   const hyper = { epochs, batchSize, lr, warmup, weightDecay: opts.weightDecay ?? 0.01, clipGradNorm: opts.clipGradNorm ?? null, seed, treatment, noiseVariance, maxSeqLen, n, D };
-  const optionsHash = configHash({ hyper, lm: pretrained ? lmSpec : lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? 10, vocab: vocab.ids });
+  const data = {
+    captions: sha256(opts.captions.join('\n')),
+    embeddings: sha256(new Uint8Array(opts.embeddings.buffer, opts.embeddings.byteOffset, opts.embeddings.byteLength)),
+    textMean: opts.textMean ? sha256(new Uint8Array(opts.textMean.buffer, opts.textMean.byteOffset, opts.textMean.byteLength)) : null,
+  };
+  const optionsHash = configHash({ hyper, data, lm: lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? 10, vocab: vocab.ids });
 
   // model and optimizer (fresh or resumed)
   const resumeDir = join(opts.out, 'resume');
