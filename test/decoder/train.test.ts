@@ -11,7 +11,7 @@ import { readSafetensors } from '../../lib/io/safetensors.ts';
 import { DbridgeError } from '../../lib/util/errors.ts';
 import { Rng } from '../../lib/util/rng.ts';
 import {
-  trainDecoder, loadDecoder, createDecoder, generate, generateCaptions, captionLoss, applyTestTreatment, applyTrainTreatment,
+  trainDecoder, loadDecoder, createDecoder, generate, generateCaptions, captionLoss, tokenNll, applyTestTreatment, applyTrainTreatment,
   trainTreatmentBase, normalizeRows, decoderTextSpace, clipcapMaxSeqLen, epochOrder, Vocab, FULL_STOP_IDS,
   type TrainDecoderOptions,
 } from '../../lib/decoder/index.ts';
@@ -127,6 +127,17 @@ test('the paper mapper (projection + projector + soft prompts) trains and its gr
   }
   assert.ok(last < first * 0.7, `loss ${first} -> ${last}`);
   tf.dispose(x); opt.dispose(); dec.dispose();
+});
+
+test('token cross-entropy (custom gradient) equals the composed log-softmax form, value and gradient', () => {
+  const lg = tf.tensor2d(new Rng(8).normals(7 * 11).map((v) => 2 * v), [7, 11]);
+  const tg = tf.tensor1d([0, 3, 10, 5, 5, 2, 9], 'int32');
+  const w = tf.tensor1d(new Rng(9).normals(7));
+  const f1 = (x: tf.Tensor) => tf.sum(tf.mul(tokenNll(x as tf.Tensor2D, tg), w));
+  const f2 = (x: tf.Tensor) => tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(tf.logSoftmax(x, -1), tf.oneHot(tg, 11)), 1)), w));
+  assertClose(tf.tidy(() => f1(lg).dataSync()), tf.tidy(() => f2(lg).dataSync()), 1e-5, 'value');
+  assertClose(tf.tidy(() => tf.grad(f1)(lg).dataSync()), tf.tidy(() => tf.grad(f2)(lg).dataSync()), 1e-6, 'gradient');
+  tf.dispose([lg, tg, w]);
 });
 
 test('training treatments follow the reference code', () => {
