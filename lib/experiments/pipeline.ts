@@ -115,6 +115,10 @@ export class Pipeline {
         const train = loadSplit(emb.output.dir, 'train');
         const means = loadMeans(emb.output.dir);
         const nc = namedConfig(c.config, { length: train.d, variant: this.cfg.variant });
+        if (c.denoiser) {
+          const base = c.denoiser.kind && c.denoiser.kind !== nc.model.denoiser.kind ? {} : nc.model.denoiser;
+          nc.model = { ...nc.model, denoiser: { ...base, ...c.denoiser, length: train.d } as typeof nc.model.denoiser };
+        }
         const z0 = preprocessRows(train.text, train.nText, train.d, means.text);
         const model = DiffusionModel.create(nc.model, this.cfg.seed);
         try {
