@@ -2,7 +2,8 @@
 // training + embedding <= 5 minutes on the 2-core CPU at the `mini` scale). Measures each stage's
 // wall time and this process's CPU time (user + system: the figure that does not depend on what
 // else the machine runs), then the encoder's test retrieval and the gap statistics of val.
-// `quick` runs the same stages at the smoke scale.
+// `quick` runs the same stages at the smoke scale. DBRIDGE_BENCH_KEEP=DIR keeps the world, encoder and
+// embeddings in DIR (for figures) instead of a temporary folder that is removed.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,8 @@ async function timed<T>(f: () => Promise<T> | T): Promise<{ value: T; wall: numb
 
 export async function bench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
   const scale = opts.quick ? 'smoke' : 'mini';
-  const root = join(tmpdir(), `dbridge-bench-world-${process.pid}`);
+  const keep = process.env.DBRIDGE_BENCH_KEEP;
+  const root = keep ?? join(tmpdir(), `dbridge-bench-world-${process.pid}`);
   const worldDir = join(root, 'world'), encDir = join(root, 'encoder'), embDir = join(root, 'embeddings');
   rmSync(root, { recursive: true, force: true });
   try {
@@ -56,6 +58,6 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
       gap: { split: 'val', raw: gap.value.raw, preprocessed: gap.value.preprocessed, centroid: gap.value.centroid, separability: gap.value.separability, seconds: +gap.wall.toFixed(1) },
     };
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    if (!keep) rmSync(root, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../lib/util/rng.ts';
 import { sampleScene, type Scene, type WorldObject } from '../../lib/data/world/scene.ts';
-import { writeCaptions, writePretrainCaptions, captionKey, SHAPE_NOUNS, COLOUR_WORDS, PATTERN_PHRASES, SHADE_WORDS } from '../../lib/data/world/captions.ts';
+import { writeCaptions, writePretrainCaptions, captionKey, SHAPE_NOUNS, COLOUR_WORDS, PATTERN_PHRASES, SHADE_WORDS, STYLE_PHRASES } from '../../lib/data/world/captions.ts';
 import { BACKGROUND_WORDS, type Colour, type Shape } from '../../lib/data/world/domains.ts';
 
 const NOUN_TO_SHAPE = new Map<string, Shape>();
@@ -61,7 +61,7 @@ function regionOk(o: WorldObject, words: string): boolean {
   return true;
 }
 
-const tally = { np: 0, count: 0, relation: 0, position: 0, background: 0, pattern: 0, shade: 0 };
+const tally = { np: 0, count: 0, relation: 0, position: 0, background: 0, pattern: 0, shade: 0, style: 0 };
 
 /** Problems found in `caption` about `scene` (empty = nothing false found). */
 function falseClaims(caption: string, scene: Scene): string[] {
@@ -127,6 +127,10 @@ function falseClaims(caption: string, scene: Scene): string[] {
       }
     }
   }
+  for (const [k, [yes, no]] of Object.entries(STYLE_PHRASES) as [keyof Scene['style'], [string[], string[]]][]) {
+    for (const ph of yes) if (s.includes(ph)) { tally.style++; if (!scene.style[k]) bad.push(`not ${k}, caption says "${ph}"`); }
+    for (const ph of no) if (s.includes(ph)) { tally.style++; if (scene.style[k]) bad.push(`${k}, caption says "${ph}"`); }
+  }
   const shadeOf = new Map<string, string>();
   for (const [shade, ws] of Object.entries(SHADE_WORDS)) for (const w of ws) shadeOf.set(w, shade);
   for (const m of s.matchAll(new RegExp(`\\b(${[...shadeOf.keys()].join('|')}) (${colourAlt}) (${nounAlt})\\b`, 'g'))) {
@@ -167,7 +171,7 @@ describe('world captions', () => {
 
   it('the checker catches false captions', () => {
     const scene: Scene = {
-      domain: 'a', background: 'white', textureSeed: 1, pattern: 'stripes',
+      domain: 'a', background: 'white', textureSeed: 1, pattern: 'stripes', style: { frame: true, grainy: false, faded: false },
       objects: [
         { shape: 'circle', colour: 'red', size: 'small', x: 0.2, y: 0.5, r: 0.1, rot: 0, shade: 'normal', rgb: [214, 39, 40] },
         { shape: 'square', colour: 'blue', size: 'large', x: 0.75, y: 0.5, r: 0.19, rot: 0, shade: 'dark', rgb: [31, 90, 220] },
@@ -185,6 +189,9 @@ describe('world captions', () => {
     assert.deepEqual(falseClaims('A red ball left of a blue box, featuring a dark blue square, striped background.', scene), []);
     assert.ok(falseClaims('A red ball, dotted background.', scene).length > 0);
     assert.ok(falseClaims('A red ball, featuring a light blue square.', scene).length > 0);
+    assert.deepEqual(falseClaims('A red ball, framed picture, vivid colors, clean render.', scene), []);
+    assert.ok(falseClaims('A red ball, grainy image.', scene).length > 0);
+    assert.ok(falseClaims('A red ball, no frame.', scene).length > 0);
   });
 
   it('writes five distinct, COCO-like captions per image, in two domain styles', () => {

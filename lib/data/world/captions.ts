@@ -351,23 +351,31 @@ export function captionKey(s: string): string {
 export const PATTERN_PHRASES: Record<Pattern, string[]> = {
   plain: ['plain background', 'no pattern in the background', 'unpatterned backdrop'],
   stripes: ['striped background', 'diagonal stripes in the background', 'stripes behind the shapes'],
-  dots: ['dotted background', 'polka dots in the background', 'dot pattern behind the shapes'],
+  dots: ['dotted background', 'polka dots in the background', 'dotted pattern behind the shapes'],
   grid: ['grid background', 'grid lines in the background', 'grid pattern behind the shapes'],
 };
 
 export const SHADE_WORDS: Record<'light' | 'dark', string[]> = { light: ['light', 'pale'], dark: ['dark', 'deep'] };
 
+/** Web-caption phrases for the picture-wide style: [when true, when false]. */
+export const STYLE_PHRASES: Record<'frame' | 'grainy' | 'faded', [string[], string[]]> = {
+  frame: [['framed picture', 'thin border around the image', 'with a frame'], ['no frame', 'borderless image']],
+  grainy: [['grainy image', 'noisy texture', 'film grain'], ['clean render', 'smooth image, no grain']],
+  faded: [['faded colors', 'washed out colors', 'muted palette'], ['vivid colors', 'bright saturated colors', 'strong colors']],
+};
+
 /**
  * Captions of the encoder's pre-training ("web") split: the captions of writeCaptions, most of
  * them extended with visual detail that web text mentions and COCO-like captions leave out — the
- * background pattern and the shades of colours ("..., dark red ball, striped background").
+ * background pattern, the shades of colours and the picture's style ("..., featuring a dark red
+ * ball, striped background, grainy image, faded colors").
  */
 export function writePretrainCaptions(scene: Scene, rng: Rng, n = 5): string[] {
   const ctx: Ctx = { scene, rng, style: DOMAIN_SPECS[scene.domain].style };
   const base = writeCaptions(scene, rng, n);
   const keys = new Set(base.map(captionKey));
   return base.map((cap) => {
-    if (rng.uniform() < 0.2) return cap;
+    if (rng.uniform() < 0.1) return cap;
     const details: string[] = [];
     const shaded = scene.objects.filter((o) => o.shade !== 'normal');
     if (shaded.length && rng.uniform() < 0.7) {
@@ -376,6 +384,9 @@ export function writePretrainCaptions(scene: Scene, rng: Rng, n = 5): string[] {
     }
     if (details.length === 0 || rng.uniform() < 0.6) {
       details.push(rng.pick(PATTERN_PHRASES[scene.pattern]).replace('the shapes', scene.objects.length > 1 ? 'the shapes' : 'the shape'));
+    }
+    for (const k of ['frame', 'grainy', 'faded'] as const) {
+      if (rng.uniform() < 0.4) details.push(rng.pick(STYLE_PHRASES[k][scene.style[k] ? 0 : 1]));
     }
     rng.shuffle(details);
     const stem = cap.replace(/\s*\.$/, '');

@@ -65,9 +65,20 @@ export function renderScene(scene: Scene, size: number): RGBImage {
     }
   }
   drawPattern(img, size, scene);
-  for (const o of scene.objects) drawObject(img, size, o);
+  const faded = scene.style?.faded ?? false;
+  for (const o of scene.objects) drawObject(img, size, o, faded ? base : null);
+  if (scene.style?.frame) {
+    const light = base[0] + base[1] + base[2] > 3 * 128;
+    for (let k = 0; k < size; k++) {
+      for (const [px, py] of [[k, 0], [k, size - 1], [0, k], [size - 1, k]]) {
+        const p = (py * size + px) * 3;
+        for (let c = 0; c < 3; c++) img[p + c] = light ? 40 : 225;
+      }
+    }
+  }
+  const grain = scene.style?.grainy ? 11 : 3;
   for (let i = 0; i < img.length; i++) {
-    const v = img[i] + rng.normal() * 3;
+    const v = img[i] + rng.normal() * grain;
     data[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
   }
   return { width: size, height: size, data };
@@ -91,7 +102,9 @@ function drawPattern(img: Float32Array, size: number, scene: Scene): void {
   }
 }
 
-function drawObject(img: Float32Array, size: number, o: WorldObject): void {
+/** Draws one object; with `fadeTo`, its colour is blended 35% towards that background colour. */
+function drawObject(img: Float32Array, size: number, o: WorldObject, fadeTo: number[] | null): void {
+  const rgb = fadeTo ? o.rgb.map((c, i) => c * 0.65 + fadeTo[i] * 0.35) : o.rgb;
   const cos = Math.cos(o.rot), sin = Math.sin(o.rot);
   const reach = o.r * 1.25;
   const x0 = Math.max(0, Math.floor((o.x - reach) * size)), x1 = Math.min(size - 1, Math.ceil((o.x + reach) * size));
@@ -109,7 +122,7 @@ function drawObject(img: Float32Array, size: number, o: WorldObject): void {
       if (hits === 0) continue;
       const a = hits / (SS * SS);
       const p = (py * size + px) * 3;
-      for (let c = 0; c < 3; c++) img[p + c] = img[p + c] * (1 - a) + o.rgb[c] * a;
+      for (let c = 0; c < 3; c++) img[p + c] = img[p + c] * (1 - a) + rgb[c] * a;
     }
   }
 }

@@ -47,6 +47,8 @@ export interface Scene {
   textureSeed: number;
   /** Faint pattern over the background. */
   pattern: Pattern;
+  /** Picture-wide style, also mentioned only by pre-training captions: a 1-pixel frame, strong pixel grain, faded colours. */
+  style: { frame: boolean; grainy: boolean; faded: boolean };
 }
 
 /** Radius ranges (fraction of the image side) of the two size classes; far apart, so "small"/"large" are never in doubt. */
@@ -112,7 +114,12 @@ export function sampleScene(rng: Rng, domain: DomainName): Scene {
       }
       if (!placed) ok = false;
     }
-    if (ok) return { domain, background, objects, textureSeed: rng.nextU32(), pattern: PATTERNS[rng.int(PATTERNS.length)] };
+    if (ok) {
+      return {
+        domain, background, objects, textureSeed: rng.nextU32(), pattern: PATTERNS[rng.int(PATTERNS.length)],
+        style: { frame: rng.uniform() < 0.5, grainy: rng.uniform() < 0.5, faded: rng.uniform() < 0.5 },
+      };
+    }
   }
 }
 
