@@ -55,7 +55,15 @@ export interface ExperimentConfig {
 }
 
 /** Named overrides of the defaults, as `key=value` pairs from the command line (numbers only). */
-export function resolveConfig(opts: { dataset?: string; scale?: string; variant?: string; seed?: number; dataRoot?: string; clipModel?: string; gpt2?: string }): ExperimentConfig {
+export function resolveConfig(opts: { dataset?: string; scale?: string; variant?: string; seed?: number; dataRoot?: string; clipModel?: string; gpt2?: string; denoiser?: string }): ExperimentConfig {
+  const cfg = resolveDefaults(opts);
+  if (opts.denoiser === undefined) return cfg;
+  if (opts.denoiser === 'unet1d') return { ...cfg, diffusion: { ...cfg.diffusion, denoiser: undefined } };
+  if (opts.denoiser === 'resmlp') return { ...cfg, diffusion: { ...cfg.diffusion, denoiser: cfg.diffusion.denoiser?.kind === 'resmlp' ? cfg.diffusion.denoiser : { kind: 'resmlp', width: 256, blocks: 3, timeDim: 128 } } };
+  throw new DbridgeError(`unknown denoiser '${opts.denoiser}' (unet1d or resmlp)`);
+}
+
+function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: string; seed?: number; dataRoot?: string; clipModel?: string; gpt2?: string }): ExperimentConfig {
   const dataset = (opts.dataset ?? 'world') as Dataset;
   const scale = (opts.scale ?? 'mini') as Scale;
   const variant = (opts.variant ?? 'official') as Variant;

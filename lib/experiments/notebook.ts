@@ -25,6 +25,7 @@ export async function notebookSession(opts: { dataset?: string; scale?: string; 
     scale: opts.scale ?? process.env.DBRIDGE_SCALE ?? 'mini',
     variant: opts.variant ?? process.env.DBRIDGE_VARIANT ?? 'official',
     seed: opts.seed ?? 0,
+    denoiser: process.env.DBRIDGE_DENOISER,
   });
   const outDir = join(REPO_ROOT, 'results', `${cfg.dataset}-${cfg.scale}${cfg.variant === 'official' ? '' : '-' + cfg.variant}${cfg.seed ? '-seed' + cfg.seed : ''}`);
   const pipeline = new Pipeline(cfg, join(REPO_ROOT, 'data', 'cache'), (l) => { if (l.includes('running') || l.includes('done')) console.log(l); });

@@ -21,6 +21,7 @@ const spec: CommandSpec = {
     { name: 'dataset', type: 'string', default: 'world', choices: ['world', 'coco', 'flickr30k'], help: 'built-in world or real data (see dbridge check-data)' },
     { name: 'scale', type: 'string', default: 'mini', choices: ['smoke', 'mini', 'paper'], help: 'smoke (seconds per stage), mini (default, ~15 min on 2 CPU cores), paper (real data, GPU)' },
     { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'what the released code does, or what the paper text says (SPEC "Decisions")' },
+    { name: 'denoiser', type: 'string', choices: ['unet1d', 'resmlp'], help: 'override the scale\'s denoiser (world mini uses a ResMLP for speed; smoke and paper the Unet1D)' },
     { name: 'tables', type: 'list', help: `subset of ${TABLE_IDS.join(',')}` },
     { name: 'out', type: 'string', help: 'results folder (default results/<dataset>-<scale>[-<variant>])' },
     { name: 'cache', type: 'string', default: join(REPO_ROOT, 'data', 'cache'), help: 'stage cache folder' },
@@ -32,7 +33,7 @@ const spec: CommandSpec = {
     const backend = await initBackend(args.backend as string | undefined);
     const cfg = resolveConfig({
       dataset: args.dataset as string, scale: args.scale as string, variant: args.variant as string, seed: args.seed as number,
-      dataRoot: args.dataRoot as string, clipModel: args.clipModel as string, gpt2: args.gpt2 as string,
+      dataRoot: args.dataRoot as string, clipModel: args.clipModel as string, gpt2: args.gpt2 as string, denoiser: args.denoiser as string | undefined,
     });
     const tables = args.tables as string[] | undefined;
     for (const t of tables ?? []) if (!(TABLE_IDS as readonly string[]).includes(t)) throw new DbridgeError(`unknown table '${t}' (have ${TABLE_IDS.join(', ')})`);
