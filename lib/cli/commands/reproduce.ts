@@ -37,7 +37,7 @@ const spec: CommandSpec = {
     });
     const tables = args.tables as string[] | undefined;
     for (const t of tables ?? []) if (!(TABLE_IDS as readonly string[]).includes(t)) throw new DbridgeError(`unknown table '${t}' (have ${TABLE_IDS.join(', ')})`);
-    const outDir = (args.out as string | undefined) ?? join(REPO_ROOT, 'results', `${cfg.dataset}-${cfg.scale}${cfg.variant === 'official' ? '' : '-' + cfg.variant}${cfg.seed ? '-seed' + cfg.seed : ''}`);
+    const outDir = (args.out as string | undefined) ?? join(REPO_ROOT, 'results', `${cfg.dataset}-${cfg.scale}${cfg.variant === 'official' ? '' : '-' + cfg.variant}${cfg.seed ? '-seed' + cfg.seed : ''}${args.denoiser ? '-' + String(args.denoiser) : ''}`);
     const r = await reproduce({ cfg, backend, outDir, cacheRoot: args.cache as string, tables: tables as TableId[] | undefined });
     console.log(r.summary);
     console.error(`dbridge: results written to ${outDir}`);
