@@ -199,9 +199,12 @@ export async function loadWorldEncoder(dir: string): Promise<WorldEncoder> {
   return new WorldEncoder(params, ck.config);
 }
 
-/** Cosine-similarity retrieval between the images and captions of one split of dataset_world.json. */
-export async function evaluateRetrieval(encoder: Encoder, worldDir: string, split = 'test'): Promise<RetrievalReport> {
-  const entries = readWorldEntries(worldDir, 'dataset').filter((e) => e.split === split);
+/**
+ * Cosine-similarity retrieval between the images and captions of one split of dataset_world.json
+ * (or, with source 'pretrain', of the first `limit` pre-training pairs: training-set retrieval).
+ */
+export async function evaluateRetrieval(encoder: Encoder, worldDir: string, split = 'test', opts: { source?: 'dataset' | 'pretrain'; limit?: number } = {}): Promise<RetrievalReport> {
+  const entries = readWorldEntries(worldDir, opts.source ?? 'dataset').filter((e) => e.split === split).slice(0, opts.limit ?? Infinity);
   if (entries.length === 0) throw new DbridgeError(`${worldDir}: split '${split}' has no images`);
   if (!encoder.encodeImage) throw new DbridgeError(`encoder ${encoder.id} cannot encode images`);
   const images = await readWorldImages(worldDir, entries);
