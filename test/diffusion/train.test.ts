@@ -46,6 +46,25 @@ test('training lowers a held-out loss (fixed t and noise)', async () => {
   m.dispose();
 });
 
+test('paper variant (pred_noise, no re-normalisation) trains too; EMA weights are saved for inference', async () => {
+  const m = DiffusionModel.create(diffusionConfig(structuredClone(DENOISER_PRESETS.small), 'paper'), 0);
+  const evalLoss = () => tf.tidy(() => {
+    const r = new Rng(98);
+    const t = Array.from({ length: 16 }, (_, i) => 100 + i * 50);
+    return m.loss(tf.tensor2d(z0.subarray(0, 16 * L), [16, L]), t, tf.tensor2d(r.normals(16 * L), [16, L])).dataSync()[0];
+  });
+  const before = evalLoss();
+  const out = tmpDir();
+  await trainDiffusion(m, z0, n, { steps: 12, batchSize: 8, lr: 3e-3, logEvery: 4, emaEvery: 1, emaAfterStep: 2, progress: false, outDir: out });
+  const after = evalLoss();
+  console.log(`# paper variant held-out eps loss ${before.toFixed(3)} -> ${after.toFixed(3)}`);
+  assert.ok(after < before, `loss ${before} -> ${after}`);
+  const loaded = DiffusionModel.load(out);
+  assert.equal(loaded.loadedWeights, 'ema');
+  assert.equal(loaded.config.objective, 'pred_noise');
+  loaded.dispose(); m.dispose();
+});
+
 test('checkpoints + exact resume: 3 steps, then resume to 6 == 6 steps straight', async () => {
   const common = { batchSize: 8, lr: 1e-3, logEvery: 1, checkpointEvery: 2, emaEvery: 1, emaAfterStep: 1, progress: false, seed: 3 };
   const dA = tmpDir(), dB = tmpDir();
