@@ -124,6 +124,18 @@ test('micro-batches give the same update as the whole batch', () => {
   }
 });
 
+test('maxSeconds stops early with a checkpoint that resumes', async () => {
+  const out = tmpDir();
+  const m = DiffusionModel.create(cfg(), 1);
+  const r = await trainDiffusion(m, z0, n, { steps: 50, batchSize: 4, logEvery: 10, maxSeconds: 0, progress: false, outDir: out });
+  assert.equal(r.endStep, 1);
+  assert.equal(JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')).step, 1);
+  assert.deepEqual(r.curve.map((p) => p.step), [1]);
+  const r2 = await trainDiffusion(m, z0, n, { steps: 2, batchSize: 4, logEvery: 10, progress: false, outDir: out, resume: true });
+  assert.equal(r2.startStep, 1); assert.equal(r2.endStep, 2);
+  m.dispose();
+});
+
 test('interrupted checkpoint writes are completed or discarded', () => {
   const d = tmpDir();
   mkdirSync(join(d, '.partial'));
