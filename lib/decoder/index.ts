@@ -20,7 +20,7 @@ export {
 } from './model.ts';
 export { generate, generateCaptions, greedyFromEmbeds, type GenerateOptions, type GenerateResult } from './generate.ts';
 export {
-  trainDecoder, captionLoss, tokenNll, clipcapMaxSeqLen, epochOrder, readTrainLog, selectEpoch,
+  trainDecoder, defaultLr, captionLoss, tokenNll, clipcapMaxSeqLen, epochOrder, readTrainLog, selectEpoch,
   type TrainDecoderOptions, type TrainDecoderResult, type EpochRecord, type CaptionScorer,
 } from './train.ts';
 export {

@@ -21,7 +21,7 @@ import { Progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { configHash, sha256 } from '../util/hash.ts';
 import { createDecoder, decoderFromWeights, type CaptionDecoder, type DecoderConfig, type LmSpec } from './model.ts';
-import type { Gpt2Config } from './gpt2.ts';
+import { GPT2_SMALL, GPT2_TINY, type Gpt2Config } from './gpt2.ts';
 import type { MapperVariant } from './mapper.ts';
 import { Vocab, FULL_STOP_IDS } from './tokenizer.ts';
 import { checkMatrix, checkTrainTreatment, trainTreatmentBase, trainTreatmentEval, trainTreatmentNoise, type TrainTreatment } from './treatments.ts';
@@ -68,7 +68,7 @@ export interface TrainDecoderOptions {
   epochs?: number;
   /** Batch size (default 40). */
   batchSize?: number;
-  /** Peak learning rate (default 2e-5 for a pretrained GPT-2, 1e-3 from scratch). */
+  /** Peak learning rate (default 2e-5 for a pretrained GPT-2; from scratch 4e-3 up to width 128, else 1e-3: defaultLr). */
   lr?: number;
   /** Warm-up steps (default min(5000, 10% of all steps)). */
   warmup?: number;
@@ -237,6 +237,16 @@ function newAdam(decoder: CaptionDecoder, lr: number, weightDecay: number, clipG
   return optim!;
 }
 
+/**
+ * Default peak learning rate: 2e-5 for a pretrained GPT-2 (ClipCap/C3/Diffusion Bridge); from scratch
+ * 4e-3 for widths up to 128 (tuned on world captions for GPT2_TINY: val loss 0.58 at 4e-3 vs 0.66 at
+ * 8e-3, 0.71 at 2e-3 and 1.03 at 1e-3 after the same 45 CPU-seconds), 1e-3 for wider LMs.
+ */
+export function defaultLr(pretrained: boolean, width: number): number {
+  if (pretrained) return 2e-5;
+  return width <= 128 ? 4e-3 : 1e-3;
+}
+
 /** Trains a caption decoder on text embeddings and captions; see TrainDecoderOptions for defaults. */
 export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDecoderResult> {
   const treatment = checkTrainTreatment(opts.treatment);
@@ -250,7 +260,8 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   const pretrained = typeof lmSpec === 'object' && 'hfDir' in lmSpec;
   const epochs = opts.epochs ?? 10;
   const batchSize = opts.batchSize ?? 40;
-  const lr = opts.lr ?? (pretrained ? 2e-5 : 1e-3);
+  const width = opts.lmOverrides?.nEmbd ?? (lmSpec === 'tiny' ? GPT2_TINY.nEmbd : lmSpec === 'small' ? GPT2_SMALL.nEmbd : pretrained ? 0 : (lmSpec as Gpt2Config).nEmbd);
+  const lr = opts.lr ?? defaultLr(pretrained, width);
   const seed = opts.seed ?? 0;
   const noiseVariance = opts.noiseVariance ?? 0.016;
   if (!Number.isInteger(epochs) || epochs < 1) throw new DbridgeError(`epochs must be a positive integer, got ${epochs}`);

@@ -45,7 +45,7 @@ const spec: CommandSpec = {
     { name: 'compact-vocab', type: 'string', default: 'auto', choices: ['auto', 'yes', 'no'], help: 'restrict the vocabulary to the captions\' tokens (auto: yes from scratch, no for a HF GPT-2)' },
     { name: 'epochs', type: 'int', default: 10, help: 'epochs' },
     { name: 'batch-size', type: 'int', default: 40, help: 'batch size' },
-    { name: 'lr', type: 'number', help: 'peak learning rate (default 2e-5 for a HF GPT-2, 1e-3 from scratch)' },
+    { name: 'lr', type: 'number', help: 'peak learning rate (default 2e-5 for a HF GPT-2; from scratch 4e-3 up to width 128, else 1e-3)' },
     { name: 'warmup', type: 'int', help: 'warm-up steps (default min(5000, 10% of all steps))' },
     { name: 'weight-decay', type: 'number', default: 0.01, help: 'AdamW weight decay' },
     { name: 'noise-variance', type: 'number', default: 0.016, help: 'Gaussian noise variance of capdec/c3' },
