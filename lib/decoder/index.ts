@@ -26,3 +26,4 @@ export {
 export {
   readCaptions, readImageIds, readReferences, writeCocoResults, metricScorer, SELECT_METRICS, type SelectMetric,
 } from './io.ts';
+export { importClipCap, type ClipCapImportOptions } from './clipcap.ts';
