@@ -24,7 +24,7 @@ export interface GenerateOptions {
   maxTokens?: number;
   /** End a caption at the first full stop, keeping it (default true). */
   stopAtPeriod?: boolean;
-  /** Embeddings per batch (default 64; beam search uses batchSize/beamSize images per batch). */
+  /** Embeddings per batch (default 64; beam search runs batchSize x beamSize rows). */
   batchSize?: number;
   /** Show a progress bar (default false). */
   progress?: boolean;
@@ -66,7 +66,7 @@ export async function generate(decoder: CaptionDecoder, embeddings: Float32Array
   if (maxTokens > room) throw new DbridgeError(`maxTokens ${maxTokens} does not fit: the LM has ${decoder.config.lm.nPositions} positions and the prefix takes ${decoder.prefixPositions}`);
   const beam = Math.min(opts.beamSize ?? 5, decoder.vocab.size);
   if (method === 'beam' && (!Number.isInteger(beam) || beam < 1)) throw new DbridgeError(`beamSize must be a positive integer, got ${opts.beamSize}`);
-  const batch = Math.max(1, method === 'beam' ? Math.floor((opts.batchSize ?? 64) / beam) : opts.batchSize ?? 64);
+  const batch = Math.max(1, opts.batchSize ?? 64);
   const stops = stopSets(decoder, opts);
   const ids: number[][] = [];
   const bar = opts.progress ? new Progress({ total: n, label: `caption (${method})`, unit: 'captions' }) : null;
