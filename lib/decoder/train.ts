@@ -283,13 +283,13 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   const stepsPerEpoch = Math.max(1, Math.floor(train.length / batchSize));
   const totalSteps = epochs * stepsPerEpoch;
   const warmup = opts.warmup ?? Math.min(5000, Math.floor(0.1 * totalSteps));
-  const hyper = { epochs, batchSize, lr, warmup, weightDecay: opts.weightDecay ?? 0.01, clipGradNorm: opts.clipGradNorm ?? null, seed, treatment, noiseVariance, maxSeqLen, n, D };
+  const hyper = { epochs, batchSize, lr, warmup, weightDecay: opts.weightDecay ?? 0.01, clipGradNorm: opts.clipGradNorm ?? null, seed, treatment, noiseVariance, maxSeqLen, n, D, bucketByLength: opts.bucketByLength ?? false };
   const data = {
     captions: sha256(opts.captions.join('\n')),
     embeddings: sha256(new Uint8Array(opts.embeddings.buffer, opts.embeddings.byteOffset, opts.embeddings.byteLength)),
     textMean: opts.textMean ? sha256(new Uint8Array(opts.textMean.buffer, opts.textMean.byteOffset, opts.textMean.byteLength)) : null,
   };
-  const optionsHash = configHash({ hyper, data, lm: lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? 10, vocab: vocab.ids });
+  const optionsHash = configHash({ hyper, data, lm: lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? 10, mapperHidden: opts.mapperHidden ?? null, vocab: vocab.ids });
 
   // model and optimizer (fresh or resumed)
   const resumeDir = join(opts.out, 'resume');
