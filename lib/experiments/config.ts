@@ -44,6 +44,8 @@ export interface ExperimentConfig {
     lr?: number;
     /** Limit of training captions (null: all). */
     maxTrainCaptions: number | null;
+    /** Batch captions of similar length together (less padding; the reference shuffles freely). */
+    bucketByLength?: boolean;
   };
   generate: { maxTokens: number; stopAtPeriod: boolean; batchSize: number };
   /** Images of the test split captioned per run (null: all). */
@@ -99,7 +101,7 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
       diffusion: smoke
         ? { config: 'smoke', steps: 100 }
         : { config: 'mini', steps: 1200, lr: 1e-3, denoiser: { kind: 'resmlp', width: 256, blocks: 3, timeDim: 128 } },
-      decoder: { lm: 'tiny', epochs: smoke ? 2 : 2, batchSize: 40, maxTrainCaptions: smoke ? null : 6000 },
+      decoder: { lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true },
       maxTestImages: null,
       decapMemory: smoke ? 500 : 5000,
       table1: { maxImages: smoke ? 40 : 500, noiseVariance: 0.016 },

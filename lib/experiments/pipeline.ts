@@ -171,7 +171,7 @@ export class Pipeline {
         const r = await trainDecoder({
           embeddings: inputs, dim: train.d, captions, treatment, textMean: means.text, out: dir,
           val: { embeddings: val.text, captions: val.index.texts.map((t) => t.caption) },
-          lm: d.lm, lmOverrides: d.lmOverrides, mapper: this.cfg.variant, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr,
+          lm: d.lm, lmOverrides: d.lmOverrides, mapper: this.cfg.variant, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr, bucketByLength: d.bucketByLength,
           seed: this.cfg.seed, resume: true,
         });
         return { dir, bestEpoch: r.bestEpoch, steps: r.steps, history: r.history } as unknown as { dir: string };

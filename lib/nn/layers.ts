@@ -79,9 +79,11 @@ export function rmsNormChannels(x: tf.Tensor, g: tf.Tensor, axis: number): tf.Te
 
 /** GELU, tanh approximation ("gelu_new" in GPT-2). */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
+  // 0.5 x (1 + tanh(z)) = x sigmoid(2z), z = sqrt(2/pi)(x + 0.044715 x^3): the same function, and
+  // sigmoid/mul are 5-20x faster on wasm than pow/tanh.
   return tf.tidy(() => {
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+    const z2 = tf.mul(2 * Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
+    return tf.mul(x, tf.sigmoid(z2));
   });
 }
 

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../lib/tf.ts';
-import { linear, conv1d, embedding, attention, layerNorm, torchConvWeightToIm2col, ParamStore, Adam, lossAndGrads, Ema } from '../../lib/nn/index.ts';
+import { linear, conv1d, embedding, attention, layerNorm, geluTanh, torchConvWeightToIm2col, ParamStore, Adam, lossAndGrads, Ema } from '../../lib/nn/index.ts';
 import { setupBackend, assertClose, assertNoLeak } from '../helpers.ts';
 import { Rng } from '../../lib/util/rng.ts';
 
@@ -108,4 +108,12 @@ test('Adam and EMA construction and disposal leave no tensors behind', async () 
     const ema = new Ema(store, 0.9);
     opt.dispose(); ema.dispose(); store.dispose();
   }, 'Adam/EMA lifecycle');
+});
+
+test('geluTanh equals the tanh formula of GPT-2 gelu_new', () => {
+  const x = tf.tensor1d([-4, -1.5, -0.3, 0, 0.2, 1, 3.7]);
+  const ref = tf.tidy(() => tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))))));
+  const y = geluTanh(x);
+  assertClose(y.dataSync(), ref.dataSync(), 1e-6, 'gelu_new');
+  tf.dispose([x, ref, y]);
 });
