@@ -77,5 +77,5 @@ export function tableToMarkdown(t: ResultTable, digits = 1): string {
 export function writeResultTable(outDir: string, t: ResultTable): void {
   writeJsonAtomic(join(outDir, `${t.table}.json`), t);
   writeFileAtomic(join(outDir, `${t.table}.csv`), tableToCsv(t));
-  writeFileAtomic(join(outDir, `${t.table}.md`), tableToMarkdown(t, t.table === 'table1' ? 3 : 1));
+  writeFileAtomic(join(outDir, `${t.table}.md`), tableToMarkdown(t, t.table === 'table1' ? 3 : t.table === 'cost' ? 4 : 1));
 }
