@@ -302,13 +302,14 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   let adam: Adam;
   let adamScale: Adam;
   let startStep = 0;
+  let prevLoss = NaN;
   if (checkpointExists(opts.outDir) && !opts.force) {
     const ck = loadCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir);
     if (ck.state.configHash !== hash) {
       throw new DbridgeError(`${opts.outDir} holds an encoder trained with another config or world; use another --out or --force`);
     }
     if (!opts.resume && !(ck.state.done && ck.state.step >= train.steps)) {
-      throw new DbridgeError(`${opts.outDir} holds an unfinished encoder (step ${ck.state.step}); pass --resume to continue it or --force to start over`);
+      throw new DbridgeError(`${opts.outDir} holds an encoder trained for ${ck.state.step} of the ${train.steps} steps asked for; pass --resume to continue it or --force to start over`);
     }
     params = createWorldEncoderParams(arch, train.seed);
     params.load(ck.weights, { source: opts.outDir });
@@ -319,6 +320,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
       adamScale.loadState(unprefix(ck.optimizer, 'scale.'));
     }
     startStep = ck.state.step;
+    prevLoss = ck.state.loss;
   } else {
     if (opts.force) for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
     params = createWorldEncoderParams(arch, train.seed);
@@ -332,7 +334,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
     state: { step, done, loss, seconds: (Date.now() - t0) / 1000, configHash: hash, provenance: provenance(backendName()) },
   });
 
-  let loss = NaN;
+  let loss = prevLoss;
   let step = startStep;
   const tTrain = Date.now();
   if (step < train.steps) {
@@ -374,7 +376,8 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   }
   const trainSeconds = (Date.now() - tTrain) / 1000;
   const done = step >= train.steps;
-  save(step, loss, done);
+  const trained = step > startStep || startStep === 0;
+  if (trained) save(step, loss, done);
   let retrieval: RetrievalReport | undefined;
   const evalSplit = opts.evalSplit ?? 'test';
   if (done && evalSplit !== 'none') {

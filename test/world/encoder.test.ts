@@ -64,7 +64,12 @@ describe('world encoder', () => {
   it('resumes exactly: 3 steps + 3 resumed steps equal 6 uninterrupted steps', async () => {
     const a = join(tmpDir(), 'enc-a'), b = join(tmpDir(), 'enc-b');
     const opts = { worldDir: world, steps: 6, batchSize: 16, arch: tiny, quiet: true, evalSplit: 'none' };
-    await trainWorldEncoder({ ...opts, outDir: a });
+    const first = await trainWorldEncoder({ ...opts, outDir: a });
+    // a finished checkpoint is reused as it is (same loss, nothing retrained)
+    const again = await trainWorldEncoder({ ...opts, outDir: a });
+    assert.equal(again.step, 6);
+    assert.equal(again.loss, first.loss);
+    assert.ok(Number.isFinite(again.loss));
     const part = await trainWorldEncoder({ ...opts, outDir: b, maxStepsThisRun: 3 });
     assert.equal(part.step, 3);
     assert.equal(part.done, false);
