@@ -13,3 +13,4 @@ export * from './figures.ts';
 export * from './umap.ts';
 export * from './teaching.ts';
 export * from './examples.ts';
+export * from './bootstrap.ts';

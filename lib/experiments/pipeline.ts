@@ -268,15 +268,17 @@ export class Pipeline {
     });
   }
 
-  async scores(source: Domain, target: Domain, run: CaptionRun): Promise<StageResult<{ corpus: Record<string, number | null>; unavailable: Record<string, string>; meteor: string | null; numImages: number }>> {
+  async scores(source: Domain, target: Domain, run: CaptionRun): Promise<StageResult<{ corpus: Record<string, number | null>; unavailable: Record<string, string>; meteor: string | null; numImages: number; perImageFile: string }>> {
     const caps = await this.captions(source, target, run);
     const emb = await this.embeddings(target);
-    return this.cache.run('scores', { meteorJar: process.env.DBRIDGE_METEOR_JAR ?? null, spiceJar: process.env.DBRIDGE_SPICE_JAR ?? null }, [caps, emb], async () => {
+    return this.cache.run('scores', { meteorJar: process.env.DBRIDGE_METEOR_JAR ?? null, spiceJar: process.env.DBRIDGE_SPICE_JAR ?? null, perImage: 1 }, [caps, emb], async (dir) => {
       const s = this.limitSplit(loadSplit(emb.output.dir, 'test'), 'test');
       const refs = referencesOf(s);
       const cands = new Map<number | string, string>(readJson<{ image_id: number | string; caption: string }[]>(caps.output.file).map((c) => [c.image_id, c.caption]));
       const r = await scoreCaptions(refs, cands);
-      return { corpus: r.corpus as Record<string, number | null>, unavailable: r.unavailable as Record<string, string>, meteor: r.meteor, numImages: r.numImages };
+      const perImageFile = join(dir, 'per_image.json');
+      writeJsonAtomic(perImageFile, r.perImage);
+      return { corpus: r.corpus as Record<string, number | null>, unavailable: r.unavailable as Record<string, string>, meteor: r.meteor, numImages: r.numImages, perImageFile };
     });
   }
 }
