@@ -88,3 +88,15 @@ test('a stage locked by another live process is waited for, and a dead holder\'s
   assert.equal(r2.cached, false);
   assert.equal(existsSync(join(dir2, '.lock')), false);
 });
+
+test('paired bootstrap: a constant shift is certain, noise around zero is not', async () => {
+  const { pairedBootstrap } = await import('../../lib/experiments/bootstrap.ts');
+  const a = new Map<number, number>(), b = new Map<number, number>(), c = new Map<number, number>();
+  for (let i = 0; i < 200; i++) { a.set(i, i % 7); b.set(i, (i % 7) + 2); c.set(i, (i % 7) + (i % 2 ? 1 : -1)); }
+  const s = pairedBootstrap(a, b);
+  assert.equal(s.diff, 2);
+  assert.equal(s.lo, 2);
+  assert.equal(s.pPositive, 1);
+  const n = pairedBootstrap(a, c);
+  assert.ok(n.lo < 0 && n.hi > 0, `${n.lo} .. ${n.hi}`);
+});
