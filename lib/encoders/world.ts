@@ -47,7 +47,7 @@ export interface WorldTrainConfig {
 
 /** Defaults sized for the `mini` world on a 2-core CPU (see docs/world.md for the measurements). */
 export const DEFAULT_TRAIN: WorldTrainConfig = {
-  steps: 600,
+  steps: 500,
   batchSize: 128,
   lr: 3e-3,
   warmupSteps: 40,
