@@ -1,17 +1,19 @@
 // Benchmark of the main job: `npm run reproduce` (built-in world, mini scale, official variant)
 // from an empty stage cache, timed per stage; target at most 15 minutes on the 2-core CPU.
-// --quick runs the smoke scale instead.
+// --quick runs the smoke scale instead. The tables go to results/world-<scale>/ as with
+// `npm run reproduce` (the stage cache is a fresh temporary folder, removed afterwards).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../experiments/config.ts';
 import { reproduce } from '../experiments/run.ts';
 import { backendName } from '../backend.ts';
+import { REPO_ROOT } from '../util/provenance.ts';
 
 export async function bench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
   const scale = opts.quick ? 'smoke' : 'mini';
   const cacheRoot = mkdtempSync(join(tmpdir(), 'dbridge-bench-cache-'));
-  const outDir = mkdtempSync(join(tmpdir(), 'dbridge-bench-results-'));
+  const outDir = join(REPO_ROOT, 'results', `world-${scale}`);
   try {
     const t0 = Date.now();
     const r = await reproduce({ cfg: resolveConfig({ dataset: 'world', scale }), backend: backendName(), outDir, cacheRoot });
@@ -21,6 +23,5 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     return { scale, seconds: +seconds.toFixed(1), targetSeconds: scale === 'mini' ? 900 : null, withinTarget: scale === 'mini' ? seconds <= 900 : null, secondsByStage: byStage, stages: r.pipeline.cache.events.length };
   } finally {
     rmSync(cacheRoot, { recursive: true, force: true });
-    rmSync(outDir, { recursive: true, force: true });
   }
 }
