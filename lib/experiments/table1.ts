@@ -11,6 +11,7 @@
 import { tf } from '../tf.ts';
 import { Rng } from '../util/rng.ts';
 import { l2NormalizeRows } from '../embeddings/normalize.ts';
+import { preprocessRows } from '../embeddings/preprocess.ts';
 import type { CaptionDecoder } from '../decoder/index.ts';
 import type { SplitEmbeddings } from './data.ts';
 
@@ -21,12 +22,6 @@ export interface Table1Result {
   details: { b_same_caption: CosineRow; images: number; pairs: number; noiseVariance: number };
   /** Per-pair embedding-space cosines of rows a, c, d, e (at most 2000 each), for the distribution figure. */
   samples: Record<'a' | 'c' | 'd' | 'e', number[]>;
-}
-
-function removeMeanNormalize(data: Float32Array, n: number, d: number, mean: Float32Array): Float32Array {
-  const x = l2NormalizeRows(data, n, d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] -= mean[j];
-  return l2NormalizeRows(x, n, d);
 }
 
 function cos(a: Float32Array, ia: number, b: Float32Array, ib: number, d: number): number {
@@ -66,8 +61,8 @@ export async function computeTable1(opts: {
   const d = s.d;
   const rng = new Rng(opts.seed).fork('table1');
   const images = Math.min(opts.maxImages, s.nImage);
-  const eText = removeMeanNormalize(s.text, s.nText, d, textMean);
-  const eImg = removeMeanNormalize(s.image, s.nImage, d, imageMean);
+  const eText = preprocessRows(s.text, s.nText, d, textMean, 1); // ê on the unit sphere (cosines do not depend on C)
+  const eImg = preprocessRows(s.image, s.nImage, d, imageMean, 1);
   const eBr = l2NormalizeRows(bridged, s.nImage, d);
   // pairs: (caption row, other caption row of the same image, image, other image)
   const pairs: { r: number; r2: number; i: number; j: number }[] = [];

@@ -3,22 +3,17 @@
 import { UMAP } from 'umap-js';
 import { Rng } from '../util/rng.ts';
 import { l2NormalizeRows } from '../embeddings/normalize.ts';
+import { preprocessRows } from '../embeddings/preprocess.ts';
 import type { UmapPoint } from '../plots/figures.ts';
 import type { SplitEmbeddings } from './data.ts';
-
-function centredUnit(data: Float32Array, n: number, d: number, mean: Float32Array): Float32Array {
-  const x = l2NormalizeRows(data, n, d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] -= mean[j];
-  return l2NormalizeRows(x, n, d);
-}
 
 export function umapPoints(opts: { split: SplitEmbeddings; textMean: Float32Array; imageMean: Float32Array; bridged: Float32Array; maxImages: number; seed: number }): UmapPoint[] {
   const { split: s } = opts;
   const d = s.d;
   const rng = new Rng(opts.seed).fork('umap');
   const images = Math.min(opts.maxImages, s.nImage);
-  const t = centredUnit(s.text, s.nText, d, opts.textMean);
-  const v = centredUnit(s.image, s.nImage, d, opts.imageMean);
+  const t = preprocessRows(s.text, s.nText, d, opts.textMean, 1);
+  const v = preprocessRows(s.image, s.nImage, d, opts.imageMean, 1);
   const b = l2NormalizeRows(opts.bridged, s.nImage, d);
   const rows: number[][] = [];
   const kinds: UmapPoint['kind'][] = [];
