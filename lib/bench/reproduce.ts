@@ -9,6 +9,7 @@ import { resolveConfig } from '../experiments/config.ts';
 import { reproduce } from '../experiments/run.ts';
 import { backendName } from '../backend.ts';
 import { REPO_ROOT } from '../util/provenance.ts';
+import { copyFileSync } from 'node:fs';
 
 export async function bench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
   const scale = opts.quick ? 'smoke' : 'mini';
@@ -18,6 +19,8 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     const t0 = Date.now();
     const r = await reproduce({ cfg: resolveConfig({ dataset: 'world', scale }), backend: backendName(), outDir, cacheRoot });
     const seconds = (Date.now() - t0) / 1000;
+    // keep the run's summary beside the timing (results/bench/ is committed; results/world-*/ is not)
+    copyFileSync(join(outDir, 'summary.md'), join(REPO_ROOT, 'results', 'bench', `reproduce-${scale}-summary.md`));
     const byStage: Record<string, number> = {};
     for (const e of r.pipeline.cache.events) byStage[e.stage] = +((byStage[e.stage] ?? 0) + e.seconds).toFixed(1);
     return { scale, seconds: +seconds.toFixed(1), targetSeconds: scale === 'mini' ? 900 : null, withinTarget: scale === 'mini' ? seconds <= 900 : null, secondsByStage: byStage, stages: r.pipeline.cache.events.length };
