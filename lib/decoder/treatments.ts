@@ -16,6 +16,7 @@
 import { tf } from '../tf.ts';
 import { DbridgeError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
+import { l2NormalizeRowsInPlace } from '../embeddings/normalize.ts';
 
 export const TRAIN_TREATMENTS = ['plain', 'capdec', 'c3', 'augmented'] as const;
 export type TrainTreatment = (typeof TRAIN_TREATMENTS)[number];
@@ -56,14 +57,7 @@ function checkVector(v: Float32Array | undefined, dim: number, what: string): Fl
 
 /** Row-wise L2 normalisation in place (rows of zero norm stay zero; torch's normalize uses max(norm, 1e-12)). */
 export function normalizeRows(data: Float32Array, dim: number): Float32Array {
-  const n = data.length / dim;
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += data[i * dim + j] ** 2;
-    const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
-    for (let j = 0; j < dim; j++) data[i * dim + j] *= inv;
-  }
-  return data;
+  return l2NormalizeRowsInPlace(data, checkMatrix(data, dim, 'normalizeRows'), dim);
 }
 
 function subtractRow(data: Float32Array, dim: number, v: Float32Array): void {

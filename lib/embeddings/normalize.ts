@@ -20,8 +20,16 @@ export function l2Normalize<T extends tf.Tensor>(x: T, radius = 1): T {
 
 /** Host version: returns a new Float32Array whose n rows of width d have unit norm (times `radius`). */
 export function l2NormalizeRows(data: Float32Array, n: number, d: number, radius = 1): Float32Array {
-  checkMatrix(data, n, d, 'l2NormalizeRows');
-  const out = new Float32Array(n * d);
+  return normalizeInto(data, new Float32Array(n * d), n, d, radius, 'l2NormalizeRows');
+}
+
+/** As l2NormalizeRows, overwriting `data` (returned). */
+export function l2NormalizeRowsInPlace(data: Float32Array, n: number, d: number, radius = 1): Float32Array {
+  return normalizeInto(data, data, n, d, radius, 'l2NormalizeRowsInPlace');
+}
+
+function normalizeInto(data: Float32Array, out: Float32Array, n: number, d: number, radius: number, what: string): Float32Array {
+  checkMatrix(data, n, d, what);
   for (let i = 0; i < n; i++) {
     const o = i * d;
     let s = 0;

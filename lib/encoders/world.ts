@@ -25,6 +25,7 @@ import {
   DEFAULT_ARCH, type WorldEncoderArch, clipLoss, createWorldEncoderParams, imageForward, imageTokens, patchify, textForward,
 } from './world-model.ts';
 import { CompactVocab, buildVocab } from './world-tokenizer.ts';
+import { l2NormalizeRows } from '../embeddings/normalize.ts';
 
 export { DEFAULT_ARCH, type WorldEncoderArch } from './world-model.ts';
 
@@ -211,20 +212,9 @@ export async function evaluateRetrieval(encoder: Encoder, worldDir: string, spli
   const captions: string[] = [], owner: number[] = [];
   entries.forEach((e, i) => e.sentences.forEach((s) => { captions.push(s.raw); owner.push(i); }));
   const D = encoder.dim;
-  const iv = normalizeRows(await encoder.encodeImage(images), D);
-  const tv = normalizeRows(await encoder.encodeText(captions), D);
+  const rawI = await encoder.encodeImage(images), rawT = await encoder.encodeText(captions);
+  const iv = l2NormalizeRows(rawI, rawI.length / D, D), tv = l2NormalizeRows(rawT, rawT.length / D, D);
   return retrievalFromEmbeddings(iv, tv, owner, D, split);
-}
-
-function normalizeRows(x: Float32Array, d: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < x.length / d; r++) {
-    let n = 0;
-    for (let j = 0; j < d; j++) n += x[r * d + j] ** 2;
-    n = Math.sqrt(n) || 1;
-    for (let j = 0; j < d; j++) out[r * d + j] = x[r * d + j] / n;
-  }
-  return out;
 }
 
 /** Recall@1/5/10 both ways from L2-normalised image rows, text rows and each text row's image. */
