@@ -123,3 +123,8 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
     table1: { maxImages: paper ? 5000 : 500, noiseVariance: 0.016 },
   };
 }
+
+/** results/<dataset>-<scale>[-<variant>][-seed<S>][-<denoiser override>] under `root`. */
+export function resultsDirName(cfg: ExperimentConfig, denoiserOverride?: string): string {
+  return `${cfg.dataset}-${cfg.scale}${cfg.variant === 'official' ? '' : '-' + cfg.variant}${cfg.seed ? '-seed' + cfg.seed : ''}${denoiserOverride ? '-' + denoiserOverride : ''}`;
+}

@@ -4,7 +4,7 @@
 // DBRIDGE_DATASET (default world).
 import { join } from 'node:path';
 import { initBackend } from '../backend.ts';
-import { resolveConfig, type ExperimentConfig } from './config.ts';
+import { resolveConfig, resultsDirName, type ExperimentConfig } from './config.ts';
 import { Pipeline } from './pipeline.ts';
 import { runTable1, runCaptionTable, runCost, type RunContext, type TableId } from './run.ts';
 import { TABLE2, TABLE3, TABLE4, TABLE5 } from './tables.ts';
@@ -27,7 +27,7 @@ export async function notebookSession(opts: { dataset?: string; scale?: string; 
     seed: opts.seed ?? 0,
     denoiser: process.env.DBRIDGE_DENOISER,
   });
-  const outDir = join(REPO_ROOT, 'results', `${cfg.dataset}-${cfg.scale}${cfg.variant === 'official' ? '' : '-' + cfg.variant}${cfg.seed ? '-seed' + cfg.seed : ''}`);
+  const outDir = join(REPO_ROOT, 'results', resultsDirName(cfg, process.env.DBRIDGE_DENOISER));
   const pipeline = new Pipeline(cfg, join(REPO_ROOT, 'data', 'cache'), (l) => { if (l.includes('running') || l.includes('done')) console.log(l); });
   return { cfg, backend, pipeline, ctx: { cfg, backend, outDir } };
 }

@@ -17,6 +17,7 @@ import { toFloat32 } from '../io/dtype.ts';
 import { DiffusionModel, bridgeEmbeddings } from '../diffusion/index.ts';
 import { loadDecoder } from '../decoder/index.ts';
 import { DbridgeError } from '../util/errors.ts';
+import { denoiserCost } from '../diffusion/flops.ts';
 import { writeFigures } from './figures.ts';
 import { pairedBootstrap, perImageMetric, type PairedDiff } from './bootstrap.ts';
 
@@ -137,15 +138,8 @@ export async function runCost(p: Pipeline, ctx: RunContext): Promise<ResultTable
   const emb = await p.embeddings(main);
   const model = DiffusionModel.load(diff.output.dir);
   try {
-    type Cost = { params: number; macsConvLinear: number; flopsTotal: number };
-    let cost: Cost | null = null;
-    let paperCost: Cost | null = null;
-    try {
-      const flopsModule = '../diffusion/flops.ts';
-      const f = await import(flopsModule) as { denoiserCost(c: unknown): Cost };
-      cost = f.denoiserCost(model.denoiser.config);
-      paperCost = f.denoiserCost({ kind: 'unet1d', length: 512, dim: 512, initDim: 32, dimMults: [1, 2, 4, 8], attnHeads: 4, attnDimHead: 32 });
-    } catch { /* flops.ts not available in this version */ }
+    const cost = denoiserCost(model.denoiser.config);
+    const paperCost = denoiserCost({ kind: 'unet1d', length: 512, dim: 512, initDim: 32, dimMults: [1, 2, 4, 8], attnHeads: 4, attnDimHead: 32 });
     const test = p.limitSplit(loadSplit(emb.output.dir, 'test'), 'test');
     const means = loadMeans(emb.output.dir);
     const n = Math.min(16, test.nImage);
@@ -158,23 +152,21 @@ export async function runCost(p: Pipeline, ctx: RunContext): Promise<ResultTable
     const secondsPerImage = (performance.now() - t0) / 1000 / n;
     const calls = bridgeCalls(M, cfg.bridge.steps);
     const params = model.denoiser.params.count();
+    const paperRowCost = { denoiser_params: 4037313, gmacs_per_image: 1.63, gflops_per_image: null, seconds_per_image: 0.27 };
     const rows: ResultRow[] = [{
       id: 'bridging', label: `bridging (${main}, M = ${M}, ${cfg.bridge.steps} DDIM steps = ${calls} denoiser calls, batch 1)`,
       ours: {
         denoiser_params: params,
-        gmacs_per_image: cost ? +(cost.macsConvLinear * calls / 1e9).toFixed(4) : null,
-        gflops_per_image: cost ? +(cost.flopsTotal * calls / 1e9).toFixed(4) : null,
+        gmacs_per_image: +(cost.macsConvLinear * calls / 1e9).toFixed(4),
+        gflops_per_image: +(cost.flopsTotal * calls / 1e9).toFixed(4),
         seconds_per_image: +secondsPerImage.toFixed(5),
       },
-      paper: { denoiser_params: 4037313, gmacs_per_image: 1.63, gflops_per_image: null, seconds_per_image: 0.27 },
+      paper: paperRowCost,
+    }, {
+      id: 'paper-config', label: 'the paper\'s Unet1D (512/32/1,2,4,8), counted by this code, 5 calls',
+      ours: { denoiser_params: paperCost.params, gmacs_per_image: +(paperCost.macsConvLinear * 5 / 1e9).toFixed(4), gflops_per_image: +(paperCost.flopsTotal * 5 / 1e9).toFixed(4), seconds_per_image: null },
+      paper: paperRowCost,
     }];
-    if (paperCost) {
-      rows.push({
-        id: 'paper-config', label: 'the paper\'s Unet1D (512/32/1,2,4,8), counted by this code, 5 calls',
-        ours: { denoiser_params: paperCost.params, gmacs_per_image: +(paperCost.macsConvLinear * 5 / 1e9).toFixed(4), gflops_per_image: +(paperCost.flopsTotal * 5 / 1e9).toFixed(4), seconds_per_image: null },
-        paper: { denoiser_params: 4037313, gmacs_per_image: 1.63, gflops_per_image: null, seconds_per_image: 0.27 },
-      });
-    }
     return {
       ...base(ctx, 'cost', `Computational cost of bridging on the ${ctx.backend} backend`),
       columns: ['denoiser_params', 'gmacs_per_image', 'gflops_per_image', 'seconds_per_image'],

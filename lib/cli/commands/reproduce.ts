@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { CommandSpec } from '../args.ts';
 import { initBackend } from '../../backend.ts';
-import { resolveConfig } from '../../experiments/config.ts';
+import { resolveConfig, resultsDirName } from '../../experiments/config.ts';
 import { reproduce, TABLE_IDS, type TableId } from '../../experiments/run.ts';
 import { REPO_ROOT } from '../../util/provenance.ts';
 import { DbridgeError } from '../../util/errors.ts';
@@ -37,7 +37,7 @@ const spec: CommandSpec = {
     });
     const tables = args.tables as string[] | undefined;
     for (const t of tables ?? []) if (!(TABLE_IDS as readonly string[]).includes(t)) throw new DbridgeError(`unknown table '${t}' (have ${TABLE_IDS.join(', ')})`);
-    const outDir = (args.out as string | undefined) ?? join(REPO_ROOT, 'results', `${cfg.dataset}-${cfg.scale}${cfg.variant === 'official' ? '' : '-' + cfg.variant}${cfg.seed ? '-seed' + cfg.seed : ''}${args.denoiser ? '-' + String(args.denoiser) : ''}`);
+    const outDir = (args.out as string | undefined) ?? join(REPO_ROOT, 'results', resultsDirName(cfg, args.denoiser as string | undefined));
     const r = await reproduce({ cfg, backend, outDir, cacheRoot: args.cache as string, tables: tables as TableId[] | undefined });
     console.log(r.summary);
     console.error(`dbridge: results written to ${outDir}`);
