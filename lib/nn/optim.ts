@@ -1,4 +1,4 @@
-// Adam / AdamW over a ParamStore, with global gradient-norm clipping (torch clip_grad_norm_
+// Adam / AdamW over a ParamStore (the EMA of weights lives in lib/diffusion/ema.ts, with ema_pytorch's semantics), with global gradient-norm clipping (torch clip_grad_norm_
 // semantics: scale by max_norm / (norm + 1e-6) when norm > max_norm) and state that can be saved
 // and restored for --resume. Follows torch.optim.Adam / AdamW (bias-corrected moments; AdamW's
 // decoupled weight decay p -= lr * wd * p before the Adam update).
@@ -86,34 +86,6 @@ export class Adam {
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
     this.m.clear(); this.v.clear();
-  }
-}
-
-/** Exponential moving average of a ParamStore (ema_pytorch semantics: ema = decay*ema + (1-decay)*p). */
-export class Ema {
-  readonly shadow = new Map<string, tf.Variable>();
-  constructor(params: ParamStore, readonly decay: number) {
-    for (const [k, p] of params.vars) this.shadow.set(k, ownedVariable(p.clone()));
-  }
-  update(params: ParamStore): void {
-    tf.tidy(() => {
-      for (const [k, p] of params.vars) {
-        const s = this.shadow.get(k)!;
-        s.assign(tf.add(tf.mul(s, this.decay), tf.mul(p, 1 - this.decay)));
-      }
-    });
-  }
-  toHost(): Map<string, HostArray> {
-    const out = new Map<string, HostArray>();
-    for (const [k, t] of this.shadow) out.set(k, { dtype: 'float32', shape: t.shape.slice(), data: t.dataSync() as Float32Array });
-    return out;
-  }
-  load(arrays: Map<string, HostArray>): void {
-    for (const [k, t] of this.shadow) { const a = arrays.get(k); if (a) tf.tidy(() => t.assign(tf.tensor(toFloat32(a), t.shape))); }
-  }
-  dispose(): void {
-    for (const t of this.shadow.values()) t.dispose();
-    this.shadow.clear();
   }
 }
 

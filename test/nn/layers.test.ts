@@ -1,7 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../lib/tf.ts';
-import { linear, conv1d, embedding, attention, layerNorm, geluTanh, torchConvWeightToIm2col, ParamStore, Adam, lossAndGrads, Ema } from '../../lib/nn/index.ts';
+import { linear, conv1d, embedding, attention, layerNorm, geluTanh, torchConvWeightToIm2col, ParamStore, Adam, lossAndGrads } from '../../lib/nn/index.ts';
+import { WeightEma } from '../../lib/diffusion/ema.ts';
 import { setupBackend, assertClose, assertNoLeak } from '../helpers.ts';
 import { Rng } from '../../lib/util/rng.ts';
 
@@ -86,13 +87,13 @@ test('Adam matches torch.optim.Adam on a quadratic and leaks nothing', async () 
   const store = new ParamStore();
   store.add('w', tf.tensor1d([1, -2]));
   const opt = new Adam(store, { lr: 0.1, beta1: 0.9, beta2: 0.99 });
-  const ema = new Ema(store, 0.5);
+  const ema = new WeightEma(store, { decay: 0.5, every: 1, afterStep: 0 });
   await assertNoLeak(() => {
     for (let s = 0; s < 3; s++) {
       const { grads } = lossAndGrads(store, () => tf.sum(tf.square(store.get('w'))) as tf.Scalar);
       opt.apply(grads);
       tf.dispose(grads);
-      ema.update(store);
+      ema.update();
     }
   }, 'Adam steps');
   // torch.optim.Adam([w], lr=0.1, betas=(0.9, 0.99)) on sum(w^2), 3 steps from [1, -2]: each step moves by ~lr
@@ -105,7 +106,7 @@ test('Adam and EMA construction and disposal leave no tensors behind', async () 
     const store = new ParamStore();
     store.add('w', tf.zeros([3, 2]));
     const opt = new Adam(store, { lr: 0.1 });
-    const ema = new Ema(store, 0.9);
+    const ema = new WeightEma(store, { decay: 0.9, every: 1, afterStep: 0 });
     opt.dispose(); ema.dispose(); store.dispose();
   }, 'Adam/EMA lifecycle');
 });
