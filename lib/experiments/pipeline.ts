@@ -132,19 +132,32 @@ export class Pipeline {
     });
   }
 
-  /** The decoder's augmented training text (SPEC 3): every train caption replaced once. */
+  /** Train-split caption rows the decoders see: all, or a seeded subset of `maxTrainCaptions` (sorted). */
+  decoderRows(nText: number): number[] | null {
+    const max = this.cfg.decoder.maxTrainCaptions;
+    if (max === null || nText <= max) return null;
+    return new Rng(this.cfg.seed).fork('decoder-subset').permutation(nText).slice(0, max).sort((a, b) => a - b);
+  }
+
+  /**
+   * The decoder's augmented training text (SPEC 3): every caption the decoders train on replaced
+   * once (rows in decoderRows order, so only the captions used are augmented).
+   */
   augmented(domain: Domain): Promise<StageResult<{ file: string }>> {
     return this.once(`augment:${domain}`, async () => {
       const emb = await this.embeddings(domain);
       const diff = await this.diffusion(domain);
-      return this.cache.run('augment', { ...this.cfg.augment, seed: this.cfg.seed }, [emb, diff], async (dir) => {
+      return this.cache.run('augment', { ...this.cfg.augment, seed: this.cfg.seed, maxTrainCaptions: this.cfg.decoder.maxTrainCaptions }, [emb, diff], async (dir) => {
         const train = loadSplit(emb.output.dir, 'train');
         const means = loadMeans(emb.output.dir);
+        const rows = this.decoderRows(train.nText);
+        const text = rows ? gatherRows(train.text, train.d, rows) : train.text;
+        const n = rows ? rows.length : train.nText;
         const model = DiffusionModel.load(diff.output.dir);
         try {
-          const aug = await augmentEmbeddings(model, train.text, train.nText, train.d, means.text, { A: this.cfg.augment.A, steps: this.cfg.augment.steps, seed: this.cfg.seed, progress: true });
+          const aug = await augmentEmbeddings(model, text, n, train.d, means.text, { A: this.cfg.augment.A, steps: this.cfg.augment.steps, seed: this.cfg.seed, progress: true });
           const file = join(dir, 'augmented.npy');
-          writeNpy(file, { dtype: 'float32', shape: [train.nText, train.d], data: aug });
+          writeNpy(file, { dtype: 'float32', shape: [n, train.d], data: aug });
           return { file };
         } finally { model.dispose(); }
       });
@@ -161,13 +174,12 @@ export class Pipeline {
         const train = loadSplit(emb.output.dir, 'train');
         const val = loadSplit(emb.output.dir, 'val');
         const means = loadMeans(emb.output.dir);
-        let inputs = aug ? toFloat32(readNpy(aug.output.file)) : train.text;
-        let captions = train.index.texts.map((t) => t.caption);
-        if (d.maxTrainCaptions !== null && captions.length > d.maxTrainCaptions) {
-          const rows = new Rng(this.cfg.seed).fork('decoder-subset').permutation(captions.length).slice(0, d.maxTrainCaptions).sort((a, b) => a - b);
-          inputs = gatherRows(inputs, train.d, rows);
-          captions = rows.map((r) => captions[r]);
-        }
+        const rows = this.decoderRows(train.nText);
+        const all = train.index.texts.map((t) => t.caption);
+        const captions = rows ? rows.map((r) => all[r]) : all;
+        // the augmented file already holds exactly these rows, in this order
+        const inputs = aug ? toFloat32(readNpy(aug.output.file)) : rows ? gatherRows(train.text, train.d, rows) : train.text;
+        if (inputs.length !== captions.length * train.d) throw new DbridgeError(`decoder inputs hold ${inputs.length / train.d} rows for ${captions.length} captions`);
         const r = await trainDecoder({
           embeddings: inputs, dim: train.d, captions, treatment, textMean: means.text, out: dir,
           val: { embeddings: val.text, captions: val.index.texts.map((t) => t.caption) },
