@@ -8,7 +8,7 @@
 //   text tower: token + position embeddings over the real CLIP BPE ids (compact table, see
 //     world-tokenizer.ts), `textLayers` pre-LN transformer blocks with a padding mask, final
 //     LayerNorm, mean over the caption's tokens, linear projection to D.
-//   logit scale: learnable, initialised to ln(1/0.07) and clamped at ln(100) as CLIP's.
+//   logit scale: CLIP's, clamped at ln(100); trained as fixed at 1/0.01 by default (world.ts).
 // Divergences from CLIP: the text tower pools by the mean over tokens instead of the
 // <|endoftext|> feature and attends bidirectionally (no causal mask); the image stem is a small
 // CNN instead of one big patch convolution, and image tokens are pooled by mean and max instead of
@@ -38,9 +38,11 @@ export interface WorldEncoderArch {
 
 /** Defaults chosen from measurements on the 2-core CPU (docs/world.md): one block per tower at
  * width 64 learns the world's attributes fastest per CPU second; mean+max pooling lets the image
- * tower find small objects among background tokens (mean pooling alone learned only the domain). */
+ * tower find small objects among background tokens (mean pooling alone learned only the domain).
+ * D = 256: a wide shared space keeps a modality gap after mean removal, as CLIP's 512 does (Liang
+ * et al. 2022: initialisation + low temperature); at D = 64 the towers align almost fully. */
 export const DEFAULT_ARCH: Omit<WorldEncoderArch, 'vocab'> = {
-  dim: 64,
+  dim: 256,
   imageSize: 32,
   stemWidth: 32,
   width: 64,

@@ -1,9 +1,14 @@
-// The world's dual encoder: training (CLIP's symmetric InfoNCE with a learnable temperature,
-// initialised to 1/0.07), checkpoints with --resume, retrieval evaluation, and loading as an
-// `Encoder` (lib/encoders/types.ts), so experiments use it exactly like CLIP.
+// The world's dual encoder: training (CLIP's symmetric InfoNCE), checkpoints with --resume,
+// retrieval evaluation, and loading as an `Encoder` (lib/encoders/types.ts), so experiments use it
+// exactly like CLIP.
 // Follows CLIP's recipe (Radford et al. 2021: Adam, warm-up then cosine decay, logit scale
 // clamped at 100) at a toy size, without CLIP's weight decay (weightDecay is an option, applied to
-// every parameter by lib/nn's AdamW); architecture in world-model.ts. Training pairs come from the
+// every parameter by lib/nn's AdamW); architecture in world-model.ts.
+// Divergence: the temperature is fixed at CLIP's final value 0.01 by default instead of learned
+// from 0.07. CLIP's falls to 0.01 over its long training; on the world's ambiguous captions a
+// learned one stays near 0.06 in a few hundred steps, and that high temperature keeps pulling pairs
+// together until almost no gap is left after mean removal (docs/world.md, measured).
+// `fixedTemperature: null` learns it as CLIP does. Training pairs come from the
 // world's pre-training split (pretrain_world.json), one of an image's 5 captions drawn per step.
 // Determinism: step s draws its batch from Rng(seed).fork(`step/${s}`), so a run resumed at step s
 // sees the same batches as an uninterrupted one.
@@ -44,6 +49,11 @@ export interface WorldTrainConfig {
    * only if the scalar moves faster.
    */
   logitScaleLrMult: number;
+  /**
+   * The temperature, fixed at this value (logit scale ln(1/T), not learned); null = learned from
+   * CLIP's initial 0.07. Default 0.01, where CLIP's learned temperature ends (its clamp).
+   */
+  fixedTemperature: number | null;
 }
 
 /** Defaults sized for the `mini` world on a 2-core CPU (see docs/world.md for the measurements). */
@@ -56,11 +66,14 @@ export const DEFAULT_TRAIN: WorldTrainConfig = {
   clipGradNorm: 1.0,
   seed: 0,
   logitScaleLrMult: 1,
+  fixedTemperature: 0.01,
 };
 
 /** Defaults at the smoke scale (tests, CI, notebooks in CI): a few seconds of training. */
 export const SMOKE_BATCH = 64;
 export const SMOKE_STEPS = 60;
+/** D on a smoke world: keeps the smoke pipeline's Unet1D (a convolution over the D entries) fast. */
+export const SMOKE_DIM = 64;
 
 export interface WorldEncoderConfig {
   kind: 'world-dual-encoder';
@@ -94,6 +107,8 @@ export interface TrainWorldEncoderOptions {
   batchSize?: number;
   lr?: number;
   logitScaleLrMult?: number;
+  /** Fix the temperature at this value instead of learning it (see WorldTrainConfig). */
+  fixedTemperature?: number | null;
   arch?: Partial<Omit<WorldEncoderArch, 'vocab' | 'imageSize'>>;
   /** Save a checkpoint every this many steps (default 100) and at the end. */
   checkpointEvery?: number;
@@ -270,14 +285,18 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
     ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : meta.scale === 'smoke' ? { batchSize: SMOKE_BATCH } : {}),
     ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
     ...(opts.logitScaleLrMult !== undefined ? { logitScaleLrMult: opts.logitScaleLrMult } : {}),
+    ...(opts.fixedTemperature !== undefined ? { fixedTemperature: opts.fixedTemperature } : {}),
     seed: opts.seed ?? DEFAULT_TRAIN.seed,
   };
   if (!Number.isInteger(train.steps) || train.steps < 1) throw new DbridgeError(`--steps must be a positive integer, got ${train.steps}`);
+  if (train.fixedTemperature !== null && !(train.fixedTemperature >= 0.01 && train.fixedTemperature <= 1)) {
+    throw new DbridgeError(`--temperature must be in [0.01, 1] (CLIP clamps its logit scale at 100), got ${train.fixedTemperature}`);
+  }
   if (!Number.isInteger(train.batchSize) || train.batchSize < 2) throw new DbridgeError(`--batch-size must be an integer >= 2, got ${train.batchSize}`);
   train.batchSize = Math.min(train.batchSize, entries.length);
   train.warmupSteps = Math.min(train.warmupSteps, Math.max(1, Math.floor(train.steps / 10)));
   const captionsAll = entries.flatMap((e) => e.sentences.map((s) => s.raw));
-  const baseArch = { ...DEFAULT_ARCH, ...opts.arch, imageSize: meta.sizes.imageSize };
+  const baseArch = { ...DEFAULT_ARCH, ...(meta.scale === 'smoke' ? { dim: SMOKE_DIM } : {}), ...opts.arch, imageSize: meta.sizes.imageSize };
   if (baseArch.imageSize % 8 !== 0) throw new DbridgeError(`the world encoder needs an image size that is a multiple of 8, got ${baseArch.imageSize}`);
   if (baseArch.width % baseArch.heads !== 0) throw new DbridgeError(`width ${baseArch.width} is not divisible by heads ${baseArch.heads}`);
   const arch: WorldEncoderArch = { ...baseArch, vocab: buildVocab(captionsAll, baseArch.contextLength) };
@@ -314,6 +333,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   } else {
     if (opts.force) for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
     params = createWorldEncoderParams(arch, train.seed);
+    if (train.fixedTemperature !== null) tf.tidy(() => params.get('logit_scale').assign(tf.scalar(Math.log(1 / train.fixedTemperature!))));
     adam = new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm });
     adamScale = new Adam(params, { lr: train.lr });
   }
@@ -356,7 +376,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
       // the temperature has its own optimiser (and learning-rate multiplier); the rest is clipped together
       const { logit_scale: scaleGrad, ...rest } = res.grads;
       adam.apply(rest, lrAt(step, train));
-      adamScale.apply({ logit_scale: scaleGrad }, lrAt(step, train) * train.logitScaleLrMult);
+      if (train.fixedTemperature === null) adamScale.apply({ logit_scale: scaleGrad }, lrAt(step, train) * train.logitScaleLrMult);
       tf.dispose(res.grads);
       loss = res.loss;
       progress?.update(step + 1, { loss, T: 1 / encoder.logitScale() });

@@ -44,11 +44,12 @@ describe('world encoder', () => {
     });
   });
 
-  it('learns: loss falls and retrieval on pre-training pairs beats chance', async () => {
+  it('learns with a learned temperature (CLIP recipe): loss falls and retrieval on pre-training pairs beats chance', async () => {
     const out = join(tmpDir(), 'enc-learn');
-    const r = await trainWorldEncoder({ worldDir: world, outDir: out, steps: 100, batchSize: 32, lr: 3e-3, arch: tinyFast, quiet: true, checkpointEvery: 1000 });
+    const r = await trainWorldEncoder({ worldDir: world, outDir: out, steps: 100, batchSize: 32, lr: 3e-3, arch: tinyFast, quiet: true, checkpointEvery: 1000, fixedTemperature: null });
     assert.equal(r.step, 100);
     assert.ok(r.done);
+    assert.notEqual(r.logitScale, 1 / 0.07, 'the temperature was learned');
     // below log(16): more than the domain shortcut (light/dark background <-> caption style) was learned
     assert.ok(r.loss < Math.log(16), `final loss ${r.loss} vs log(16) = ${Math.log(16)}`);
     assert.ok(r.retrieval && r.retrieval.split === 'test');
@@ -59,6 +60,18 @@ describe('world encoder', () => {
     const msg = `i2t ${JSON.stringify(i2t)} t2i ${JSON.stringify(t2i)} chance ${JSON.stringify(chance)}`;
     // chance: R@1 = 1% both ways here, R@5 about 5%
     assert.ok(i2t.r1 > 3 * chance.i2t_r1 && t2i.r1 > 3 * chance.t2i_r1 && i2t.r5 > 0.15 && t2i.r5 > 0.15, msg);
+  });
+
+  it('learns with the default fixed temperature 0.01: the logit scale stays 100, retrieval beats chance', async () => {
+    const out = join(tmpDir(), 'enc-fixed');
+    const r = await trainWorldEncoder({ worldDir: world, outDir: out, steps: 100, batchSize: 32, lr: 3e-3, arch: tinyFast, quiet: true, checkpointEvery: 1000 });
+    assert.ok(Math.abs(r.logitScale - 100) < 1e-3, `logit scale ${r.logitScale}`);
+    const enc = await loadWorldEncoder(out);
+    const { i2t, t2i, chance } = await evaluateRetrieval(enc, world, 'pretrain', { source: 'pretrain', limit: 100 });
+    enc.dispose();
+    // chance: R@1 1%, R@5 5%; a sharp temperature learns more slowly in 100 tiny steps
+    assert.ok(i2t.r1 > 2 * chance.i2t_r1 && t2i.r1 > 2 * chance.t2i_r1 && i2t.r5 > 0.12 && t2i.r5 > 0.12, `i2t ${JSON.stringify(i2t)} t2i ${JSON.stringify(t2i)}`);
+    await assert.rejects(trainWorldEncoder({ worldDir: world, outDir: join(tmpDir(), 'enc-badT'), steps: 1, fixedTemperature: 0.001, quiet: true }), DbridgeError);
   });
 
   it('resumes exactly: 3 steps + 3 resumed steps equal 6 uninterrupted steps', async () => {

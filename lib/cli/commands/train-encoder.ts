@@ -2,7 +2,8 @@
 // pre-training split (lib/encoders/world.ts) and reports test retrieval (recall@1/5/10).
 import type { CommandSpec } from '../args.ts';
 import { initBackend } from '../../backend.ts';
-import { DEFAULT_ARCH, DEFAULT_TRAIN, SMOKE_BATCH, SMOKE_STEPS, trainWorldEncoder } from '../../encoders/world.ts';
+import { DbridgeError } from '../../util/errors.ts';
+import { DEFAULT_ARCH, DEFAULT_TRAIN, SMOKE_BATCH, SMOKE_DIM, SMOKE_STEPS, trainWorldEncoder } from '../../encoders/world.ts';
 
 const spec: CommandSpec = {
   name: 'train-encoder',
@@ -16,7 +17,9 @@ const spec: CommandSpec = {
     { name: 'steps', type: 'int', help: `optimisation steps (default ${DEFAULT_TRAIN.steps}; ${SMOKE_STEPS} for a smoke-scale world)` },
     { name: 'batch-size', type: 'int', help: `pairs per step (default ${DEFAULT_TRAIN.batchSize}; ${SMOKE_BATCH} for a smoke-scale world)` },
     { name: 'lr', type: 'number', help: `peak learning rate (default ${DEFAULT_TRAIN.lr})` },
-    { name: 'dim', type: 'int', help: `shared embedding dimension D (default ${DEFAULT_ARCH.dim})` },
+    { name: 'dim', type: 'int', help: `shared embedding dimension D (default ${DEFAULT_ARCH.dim}; ${SMOKE_DIM} for a smoke-scale world)` },
+    { name: 'temperature', type: 'number', help: `fixed softmax temperature (default ${DEFAULT_TRAIN.fixedTemperature}, where CLIP's learned one ends)` },
+    { name: 'learn-temperature', type: 'boolean', default: false, help: "learn the temperature from CLIP's initial 0.07 instead (leaves a smaller gap, docs/world.md)" },
     { name: 'width', type: 'int', help: `tower width (default ${DEFAULT_ARCH.width})` },
     { name: 'image-layers', type: 'int', help: `transformer blocks of the image tower (default ${DEFAULT_ARCH.imageLayers})` },
     { name: 'text-layers', type: 'int', help: `transformer blocks of the text tower (default ${DEFAULT_ARCH.textLayers})` },
@@ -31,7 +34,10 @@ const spec: CommandSpec = {
     if (args.width !== undefined) arch.width = args.width as number;
     if (args.imageLayers !== undefined) arch.imageLayers = args.imageLayers as number;
     if (args.textLayers !== undefined) arch.textLayers = args.textLayers as number;
+    if (args.learnTemperature && args.temperature !== undefined) throw new DbridgeError('--temperature and --learn-temperature exclude each other');
+    const fixedTemperature = args.learnTemperature ? null : (args.temperature as number | undefined);
     const r = await trainWorldEncoder({
+      fixedTemperature,
       worldDir: args.world as string, outDir: args.out as string, seed: args.seed as number,
       steps: args.steps as number | undefined, batchSize: args.batchSize as number | undefined, lr: args.lr as number | undefined,
       arch, resume: args.resume as boolean, force: args.force as boolean, evalSplit: args.evalSplit as string, quiet: args.quiet as boolean,
