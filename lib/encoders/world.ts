@@ -75,6 +75,13 @@ export const SMOKE_STEPS = 60;
 /** D on a smoke world: keeps the smoke pipeline's Unet1D (a convolution over the D entries) fast. */
 export const SMOKE_DIM = 64;
 
+/**
+ * A short hash of the encoder's code defaults (architecture, training, smoke sizes): folders and
+ * cache keys that hold a default-trained encoder include it, so changing a default never reuses
+ * (or refuses to resume) an encoder trained under the old ones.
+ */
+export const WORLD_ENCODER_RECIPE = configHash({ arch: DEFAULT_ARCH, train: DEFAULT_TRAIN, smoke: { steps: SMOKE_STEPS, batchSize: SMOKE_BATCH, dim: SMOKE_DIM } }).slice(0, 8);
+
 export interface WorldEncoderConfig {
   kind: 'world-dual-encoder';
   arch: WorldEncoderArch;

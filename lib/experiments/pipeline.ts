@@ -16,7 +16,7 @@ import { readJson, writeJsonAtomic } from '../util/fs.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { generateWorld, WORLD_VERSION } from '../data/world/index.ts';
-import { DEFAULT_ARCH, DEFAULT_TRAIN, SMOKE_DIM, trainWorldEncoder, loadWorldEncoder } from '../encoders/world.ts';
+import { WORLD_ENCODER_RECIPE, trainWorldEncoder, loadWorldEncoder } from '../encoders/world.ts';
 import { loadKarpathy } from '../data/karpathy.ts';
 import { karpathyEmbedSplits, imageFolderLoader, findKarpathyJson } from '../embed/sources.ts';
 import { embedDataset } from '../embed/embed.ts';
@@ -70,8 +70,7 @@ export class Pipeline {
       // The pre-training split depends only on (scale, seed), so the main domain's world serves both.
       const world = await this.world(this.cfg.domains.main);
       // the encoder's code defaults are part of the key: changing them never reuses an old encoder
-      const recipe = { arch: DEFAULT_ARCH, train: DEFAULT_TRAIN, smokeDim: SMOKE_DIM };
-      return this.cache.run('encoder', { steps: enc.steps ?? null, batchSize: enc.batchSize ?? null, seed: this.cfg.seed, recipe }, [world], async (dir) => {
+      return this.cache.run('encoder', { steps: enc.steps ?? null, batchSize: enc.batchSize ?? null, seed: this.cfg.seed, recipe: WORLD_ENCODER_RECIPE }, [world], async (dir) => {
         const r = await trainWorldEncoder({ worldDir: world.output.dir, outDir: dir, seed: this.cfg.seed, steps: enc.steps, batchSize: enc.batchSize, resume: true });
         return { dir, retrieval: r.retrieval ?? null, loss: r.loss, logitScale: r.logitScale } as { dir: string };
       });
