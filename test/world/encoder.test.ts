@@ -13,6 +13,7 @@ import { LOGIT_SCALE_INIT, clipLoss } from '../../lib/encoders/world-model.ts';
 import { CLIP_EOT, CLIP_SOT, clipTokenize } from '../../lib/encoders/world-tokenizer.ts';
 import { readSafetensors } from '../../lib/io/safetensors.ts';
 import { DbridgeError } from '../../lib/util/errors.ts';
+import { main } from '../../lib/cli/main.ts';
 
 const tiny = { dim: 16, width: 32, heads: 2, stemWidth: 16, imageLayers: 1, textLayers: 1 };
 /** No transformer blocks: learns fastest in the first 100 steps (the learning test's budget). */
@@ -72,6 +73,13 @@ describe('world encoder', () => {
     // chance: R@1 1%, R@5 5%; a sharp temperature learns more slowly in 100 tiny steps
     assert.ok(i2t.r1 > 2 * chance.i2t_r1 && t2i.r1 > 2 * chance.t2i_r1 && i2t.r5 > 0.12 && t2i.r5 > 0.12, `i2t ${JSON.stringify(i2t)} t2i ${JSON.stringify(t2i)}`);
     await assert.rejects(trainWorldEncoder({ worldDir: world, outDir: join(tmpDir(), 'enc-badT'), steps: 1, fixedTemperature: 0.001, quiet: true }), DbridgeError);
+    // the CLI: --temperature reaches the trainer (0.02 -> logit scale 50, in config.json), and conflicts are refused
+    const cli = join(tmpDir(), 'enc-cli');
+    await main(['train-encoder', '--world', world, '--out', cli, '--steps', '1', '--batch-size', '8', '--dim', '8', '--temperature', '0.02', '--eval-split', 'none', '--quiet', '--backend', 'wasm']);
+    const saved = await loadWorldEncoder(cli);
+    assert.ok(Math.abs(saved.logitScale() - 50) < 1e-3 && saved.dim === 8, `logit scale ${saved.logitScale()}, dim ${saved.dim}`);
+    saved.dispose();
+    await assert.rejects(main(['train-encoder', '--world', world, '--out', cli, '--temperature', '0.02', '--learn-temperature', '--quiet', '--backend', 'wasm']), /exclude each other/);
   });
 
   it('resumes exactly: 3 steps + 3 resumed steps equal 6 uninterrupted steps', async () => {
