@@ -96,8 +96,8 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
       encoder: { kind: 'world', steps: smoke ? 60 : undefined },
       // smoke: the official architecture (the small fixture Unet1D) so CI exercises it end to end.
       // mini: a ResMLP (Diffusion-Link's three residual MLP blocks, width 256): on tfjs-wasm the Unet1D is
-      // overhead-bound at this size (~1.3 s per batch-64 training step at L = 64, measured; the world encoder D is 256), which would
-      // not fit the 15-minute budget; the ResMLP trains at ~0.1 s per step. Pass --denoiser unet1d to use the Unet.
+      // overhead-bound at this size (~1.3 s per batch-64 training step at L = 64, measured; the world's D is now 256,
+      // so more), which would not fit the 15-minute budget; the ResMLP trains at ~0.1 s per step. Pass --denoiser unet1d to use the Unet.
       diffusion: smoke
         ? { config: 'smoke', steps: 100 }
         : { config: 'mini', steps: 1200, lr: 1e-3, denoiser: { kind: 'resmlp', width: 256, blocks: 3, timeDim: 128 } },

@@ -73,7 +73,7 @@ describe('world encoder', () => {
     // chance: R@1 1%, R@5 5%; a sharp temperature learns more slowly in 100 tiny steps
     assert.ok(i2t.r1 > 2 * chance.i2t_r1 && t2i.r1 > 2 * chance.t2i_r1 && i2t.r5 > 0.12 && t2i.r5 > 0.12, `i2t ${JSON.stringify(i2t)} t2i ${JSON.stringify(t2i)}`);
     await assert.rejects(trainWorldEncoder({ worldDir: world, outDir: join(tmpDir(), 'enc-badT'), steps: 1, fixedTemperature: 0.001, quiet: true }), DbridgeError);
-    // the CLI: --temperature reaches the trainer (0.02 -> logit scale 50, in config.json), and conflicts are refused
+    // the CLI: --temperature reaches the trainer (0.02 -> a saved logit scale of 50), and conflicts are refused
     const cli = join(tmpDir(), 'enc-cli');
     await main(['train-encoder', '--world', world, '--out', cli, '--steps', '1', '--batch-size', '8', '--dim', '8', '--temperature', '0.02', '--eval-split', 'none', '--quiet', '--backend', 'wasm']);
     const saved = await loadWorldEncoder(cli);
