@@ -10,7 +10,7 @@ export * as embeddings from './embeddings/index.ts';
 export * as diffusion from './diffusion/index.ts';
 export * as decoder from './decoder/index.ts';
 export * as metrics from './metrics/index.ts';
-export * as world from './data/world/index.ts';
+export * as world from './world/index.ts';
 export * as experiments from './experiments/index.ts';
 export { notebookSession, runTable } from './experiments/notebook.ts';
 export { tableToMarkdown } from './experiments/report.ts';

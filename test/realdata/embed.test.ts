@@ -201,14 +201,14 @@ test('dbridge embed with the tiny CLIP on the handmade Flickr30K file; world and
     (e: Error) => e instanceof DbridgeError && /6 media file\(s\) missing .*COCO_train2014_000000000009\.jpg/.test(e.message));
   await assert.rejects(main(args(['--model', join(FIXTURES, 'clip_tiny'), '--dataset', 'coco', '--karpathy', join(K, 'dataset_flickr30k.json'), '--images', K])),
     /is for dataset 'flickr30k', not 'coco'/);
-  // the world path: a Karpathy JSON found in the world folder; the world encoder is loaded from lib/encoders/world.ts
+  // the world path: a Karpathy JSON found in the world folder; the world encoder is loaded from lib/world/encoder.ts
   const world = tmpDir();
   writeFileSync(join(world, 'world.json'), JSON.stringify({ dataset: 'world', images: [{ filename: 'a.png', imgid: 0, split: 'train', sentences: [{ raw: 'a ball' }] }] }));
   writeFileSync(join(world, 'a.png'), readFileSync(join(FIXTURES, 'clip_tiny', 'reference', 'images', 'image0_solid.png')));
-  const worldEncoderExists = existsSync(join(import.meta.dirname, '..', '..', 'lib', 'encoders', 'world.ts'));
-  if (!worldEncoderExists) {
-    await assert.rejects(main(args(['--encoder', tmpDir(), '--world', world])), /needs the world encoder \(lib\/encoders\/world\.ts\)/);
-  }
+  // an empty folder given as --encoder is refused, naming the folder and what is missing
+  const noEncoder = tmpDir();
+  await assert.rejects(main(args(['--encoder', noEncoder, '--world', world])),
+    (e: Error) => e instanceof DbridgeError && e.message.includes(noEncoder) && /config\.json is missing/.test(e.message));
   writeFileSync(join(world, 'other.json'), JSON.stringify({ images: [] }));
   await assert.rejects(main(args(['--encoder', tmpDir(), '--world', world])), /several Karpathy-format JSON files/);
   // what `dbridge world` writes: dataset_world.json is the captioning file, pretrain_world.json is not

@@ -5,9 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../lib/util/rng.ts';
-import { sampleScene, type Scene, type WorldObject } from '../../lib/data/world/scene.ts';
-import { writeCaptions, writePretrainCaptions, captionKey, SHAPE_NOUNS, COLOUR_WORDS, PATTERN_PHRASES, SHADE_WORDS, STYLE_PHRASES } from '../../lib/data/world/captions.ts';
-import { BACKGROUND_WORDS, type Colour, type Shape } from '../../lib/data/world/domains.ts';
+import { sampleScene, type Scene, type WorldObject } from '../../lib/world/scene.ts';
+import { writeCaptions, writePretrainCaptions, captionKey, SHAPE_NOUNS, COLOUR_WORDS, PATTERN_PHRASES, SHADE_WORDS, STYLE_PHRASES } from '../../lib/world/captions.ts';
+import { BACKGROUND_WORDS, type Colour, type Shape } from '../../lib/world/domains.ts';
 
 const NOUN_TO_SHAPE = new Map<string, Shape>();
 for (const [shape, nouns] of Object.entries(SHAPE_NOUNS) as [Shape, [string, string, number, boolean?][]][]) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers.ts';
-import { generateWorld, readWorldEntries, renderScene, sampleScene, WORLD_FILES, type WorldImageEntry } from '../../lib/data/world/index.ts';
+import { generateWorld, readWorldEntries, renderScene, sampleScene, WORLD_FILES, type WorldImageEntry } from '../../lib/world/index.ts';
 import { loadKarpathy, karpathyCounts } from '../../lib/data/karpathy.ts';
 import { readImage } from '../../lib/data/images.ts';
 import { Rng } from '../../lib/util/rng.ts';

@@ -1,4 +1,4 @@
-// `dbridge bench` (npm run bench): runs the speed benchmarks in lib/bench/<area>.ts and writes
+// `dbridge bench` (npm run bench): runs the speed benchmarks in tools/bench/<area>.ts and writes
 // results/bench/<area>.json with provenance. Speed targets live here, never in tests.
 import { readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -10,7 +10,7 @@ import { provenance, REPO_ROOT } from '../../util/provenance.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { cpus, totalmem } from 'node:os';
 
-const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench');
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'tools', 'bench');
 
 export function benchAreas(): string[] {
   return readdirSync(benchDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
@@ -20,7 +20,7 @@ const spec: CommandSpec = {
   name: 'bench',
   summary: 'run the speed benchmarks and write results/bench/<area>.json',
   usage: '[--only AREA,...] [--quick]',
-  description: 'Areas are the files of lib/bench/. Each result file records the machine, backend, package version and git commit.',
+  description: 'Areas are the files of tools/bench/. Each result file records the machine, backend, package version and git commit.',
   options: [
     { name: 'only', type: 'list', help: 'run only these areas' },
     { name: 'quick', type: 'boolean', default: false, help: 'fewer repetitions (a smoke check of the harness)' },

@@ -5,14 +5,14 @@
 // Batched, with a progress bar, in resumable shards (lib/embed/embed.ts): rerun the same command after
 // an interruption and it continues where it stopped. Ctrl-C stops after the current batch.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { CommandSpec, ParsedArgs } from '../args.ts';
 import { initBackend } from '../../backend.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { loadKarpathy } from '../../data/karpathy.ts';
 import { loadAudioCaptions } from '../../data/audiocaps.ts';
 import type { Encoder } from '../../encoders/types.ts';
+import { loadWorldEncoder } from '../../world/encoder.ts';
 import { embedDataset, type EmbedOptions, type EmbedSplit, type EmbedItem, type Media } from '../../embed/embed.ts';
 import {
   audioEmbedSplits, audioFolderLoader, findKarpathyJson, folderFingerprint, imageFolderLoader, karpathyEmbedSplits, missingMedia,
@@ -20,7 +20,6 @@ import {
 import { DTYPE_SUFFIX } from '../../encoders/hf.ts';
 import { provenance } from '../../util/provenance.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const IMAGE_SETS = ['coco', 'flickr30k'];
 const AUDIO_SETS = ['audiocaps', 'clotho'];
 
@@ -34,13 +33,7 @@ function captionFiles(list: string[]): { split: string; file: string }[] {
 }
 
 async function loadWorld(encoderDir: string): Promise<Encoder> {
-  const path = join(here, '..', '..', 'encoders', 'world.ts');
-  if (!existsSync(path)) {
-    throw new DbridgeError('--encoder needs the world encoder (lib/encoders/world.ts), which this version does not have yet; use --model for CLIP');
-  }
-  const mod = (await import(path)) as { loadWorldEncoder?: (dir: string) => Promise<Encoder> };
-  if (typeof mod.loadWorldEncoder !== 'function') throw new DbridgeError('lib/encoders/world.ts does not export loadWorldEncoder(dir)');
-  return mod.loadWorldEncoder(encoderDir);
+  return loadWorldEncoder(encoderDir);
 }
 
 /** Content hash of a transformers.js model folder's files (or the hub id and dtype when it is not a folder). */

@@ -1,9 +1,9 @@
 // `dbridge train-encoder`: trains the world's small CLIP-like dual encoder on a generated world's
-// pre-training split (lib/encoders/world.ts) and reports test retrieval (recall@1/5/10).
+// pre-training split (lib/world/encoder.ts) and reports test retrieval (recall@1/5/10).
 import type { CommandSpec } from '../args.ts';
 import { initBackend } from '../../backend.ts';
 import { DbridgeError } from '../../util/errors.ts';
-import { DEFAULT_ARCH, DEFAULT_TRAIN, SMOKE_BATCH, SMOKE_DIM, SMOKE_STEPS, trainWorldEncoder } from '../../encoders/world.ts';
+import { DEFAULT_ARCH, DEFAULT_TRAIN, SMOKE_BATCH, SMOKE_DIM, SMOKE_STEPS, trainWorldEncoder } from '../../world/encoder.ts';
 
 const spec: CommandSpec = {
   name: 'train-encoder',

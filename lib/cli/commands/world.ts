@@ -2,9 +2,9 @@
 // (Karpathy format: train / val / test of one domain), pretrain_world.json (the encoder's
 // pre-training pairs, both domains) and world.json. Reuses a folder that already holds the same world.
 import type { CommandSpec } from '../args.ts';
-import { generateWorld } from '../../data/world/index.ts';
-import { DOMAINS, DOMAIN_SPECS } from '../../data/world/domains.ts';
-import { SCALE_SIZES, WORLD_SCALES } from '../../data/world/scales.ts';
+import { generateWorld } from '../../world/index.ts';
+import { DOMAINS, DOMAIN_SPECS } from '../../world/domains.ts';
+import { SCALE_SIZES, WORLD_SCALES } from '../../world/scales.ts';
 
 const spec: CommandSpec = {
   name: 'world',

@@ -9,13 +9,13 @@
 import { loadavg, cpus } from 'node:os';
 
 const cores = () => cpus().length;
-import { tf } from '../tf.ts';
-import { backendName } from '../backend.ts';
-import { Adam } from '../nn/optim.ts';
-import { Rng } from '../util/rng.ts';
-import { DENOISER_PRESETS } from '../diffusion/denoisers/index.ts';
-import { DiffusionModel, diffusionConfig, bridgeEmbeddings, optimizerStep, PAPER_TRAIN } from '../diffusion/index.ts';
-import { preprocessRows } from '../embeddings/preprocess.ts';
+import { tf } from '../../lib/tf.ts';
+import { backendName } from '../../lib/backend.ts';
+import { Adam } from '../../lib/nn/optim.ts';
+import { Rng } from '../../lib/util/rng.ts';
+import { DENOISER_PRESETS } from '../../lib/diffusion/denoisers/index.ts';
+import { DiffusionModel, diffusionConfig, bridgeEmbeddings, optimizerStep, PAPER_TRAIN } from '../../lib/diffusion/index.ts';
+import { preprocessRows } from '../../lib/embeddings/preprocess.ts';
 
 /** The peer's figures (PEER.md, 2 torch threads, the project's 2-vCPU machine kind). */
 export const PEER = {

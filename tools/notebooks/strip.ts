@@ -1,8 +1,8 @@
 // `npm run notebooks:strip`: removes outputs and execution counts from notebooks/*.ipynb before a commit.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/fs.ts';
-import { REPO_ROOT } from '../util/provenance.ts';
+import { writeFileAtomic } from '../../lib/util/fs.ts';
+import { REPO_ROOT } from '../../lib/util/provenance.ts';
 
 const dir = join(REPO_ROOT, 'notebooks');
 for (const f of readdirSync(dir).filter((x) => x.endsWith('.ipynb'))) {

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../util/provenance.ts';
+import { REPO_ROOT } from '../../lib/util/provenance.ts';
 import { writeKernelspec } from './kernelspec.ts';
 
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -21,5 +21,5 @@ if (notebooks.length === 0) { console.error('no notebooks to run'); process.exit
 const jupyterPath = writeKernelspec();
 const env = { ...process.env, JUPYTER_PATH: jupyterPath, DBRIDGE_SCALE: process.env.DBRIDGE_SCALE ?? 'smoke' };
 console.log(`running ${notebooks.length} notebook(s) at scale ${env.DBRIDGE_SCALE}`);
-const r = spawnSync(python, [join(REPO_ROOT, 'lib', 'notebooks', 'exec.py'), join(REPO_ROOT, 'results', 'notebooks'), ...notebooks.map((f) => join(dir, f))], { stdio: 'inherit', env });
+const r = spawnSync(python, [join(REPO_ROOT, 'tools', 'notebooks', 'exec.py'), join(REPO_ROOT, 'results', 'notebooks'), ...notebooks.map((f) => join(dir, f))], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -7,12 +7,12 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { generateWorld, WORLD_FILES } from '../data/world/index.ts';
-import { loadWorldEncoder, trainWorldEncoder } from '../encoders/world.ts';
-import { loadKarpathy } from '../data/karpathy.ts';
-import { embedDataset } from '../embed/embed.ts';
-import { imageFolderLoader, karpathyEmbedSplits } from '../embed/sources.ts';
-import { gapStatisticsFromDir } from '../embeddings/gap.ts';
+import { generateWorld, WORLD_FILES } from '../../lib/world/index.ts';
+import { loadWorldEncoder, trainWorldEncoder } from '../../lib/world/encoder.ts';
+import { loadKarpathy } from '../../lib/data/karpathy.ts';
+import { embedDataset } from '../../lib/embed/embed.ts';
+import { imageFolderLoader, karpathyEmbedSplits } from '../../lib/embed/sources.ts';
+import { gapStatisticsFromDir } from '../../lib/embeddings/gap.ts';
 
 const TARGET_SECONDS = 300;
 

@@ -1,7 +1,7 @@
 // Sizes of the built-in world per scale. `smoke` is for tests (a second or two to generate);
 // `mini` is the default main job, sized from measurements on the 2-core CPU so that world
-// generation + encoder training + embedding fit in 5 minutes (lib/bench/world.ts, docs/world.md).
-import { DbridgeError } from '../../util/errors.ts';
+// generation + encoder training + embedding fit in 5 minutes (tools/bench/world.ts, docs/world.md).
+import { DbridgeError } from '../util/errors.ts';
 
 export const WORLD_SCALES = ['smoke', 'mini'] as const;
 export type WorldScale = (typeof WORLD_SCALES)[number];

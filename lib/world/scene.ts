@@ -2,7 +2,7 @@
 // non-overlapping objects, each with a shape, colour, size class, position and small rotation,
 // on a textured background. Also the geometric facts captions may state (regions, pairwise
 // relations), each with a margin so that a stated fact is clearly true in the picture.
-import type { Rng } from '../../util/rng.ts';
+import type { Rng } from '../util/rng.ts';
 import {
   type Background, type Colour, type DomainName, type Shape,
   COLOUR_RGB, DOMAIN_SPECS, SHAPES,

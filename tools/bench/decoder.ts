@@ -3,11 +3,11 @@
 // to other load on a shared machine) and peak memory (tfjs bytes, process max RSS). Captions are
 // the built-in world's (lib/data/world), embeddings random. Full mode also sweeps tiny sizes (the
 // measurement behind GPT2_TINY, docs/decoder.md).
-import { tf } from '../tf.ts';
-import { Rng } from '../util/rng.ts';
-import { sampleScene, writeCaptions } from '../data/world/index.ts';
-import { createDecoder, captionLoss, generate, Vocab, FULL_STOP_IDS, normalizeRows, type CaptionDecoder, type Gpt2Config } from '../decoder/index.ts';
-import { Adam, lossAndGrads } from '../nn/index.ts';
+import { tf } from '../../lib/tf.ts';
+import { Rng } from '../../lib/util/rng.ts';
+import { sampleScene, writeCaptions } from '../../lib/world/index.ts';
+import { createDecoder, captionLoss, generate, Vocab, FULL_STOP_IDS, normalizeRows, type CaptionDecoder, type Gpt2Config } from '../../lib/decoder/index.ts';
+import { Adam, lossAndGrads } from '../../lib/nn/index.ts';
 
 function worldCaptions(n: number, seed = 1): string[] {
   const rng = new Rng(seed);

@@ -3,13 +3,13 @@
 // batch size. Reports the median wall time, the process CPU time per call (steadier than wall time
 // on a shared machine: tfjs-wasm runs on one thread), calls/s and the wasm heap high-water mark.
 // Random weights: speed does not depend on them. The diffusion-level figures (training step with
-// Adam, bridging embeddings/s, peer ratios) are in lib/bench/diffusion.ts.
+// Adam, bridging embeddings/s, peer ratios) are in tools/bench/diffusion.ts.
 import { cpus, loadavg } from 'node:os';
-import { tf } from '../tf.ts';
-import { backendName } from '../backend.ts';
-import { lossAndGrads } from '../nn/optim.ts';
-import { createDenoiser, denoiserPreset } from '../diffusion/denoisers/index.ts';
-import { denoiserCost } from '../diffusion/flops.ts';
+import { tf } from '../../lib/tf.ts';
+import { backendName } from '../../lib/backend.ts';
+import { lossAndGrads } from '../../lib/nn/optim.ts';
+import { createDenoiser, denoiserPreset } from '../../lib/diffusion/denoisers/index.ts';
+import { denoiserCost } from '../../lib/diffusion/flops.ts';
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const round = (v: number, d = 4) => Number(v.toPrecision(d));

@@ -1,8 +1,8 @@
 // Renders a world scene to a small RGB image: a background with a mild low-frequency texture and
 // pixel noise, and flat-coloured shapes anti-aliased by 4x4 supersampling of an inside test in
 // each object's rotated frame. Pure JS, deterministic from the scene (its textureSeed).
-import { Rng } from '../../util/rng.ts';
-import type { RGBImage } from '../../encoders/types.ts';
+import { Rng } from '../util/rng.ts';
+import type { RGBImage } from '../encoders/types.ts';
 import { BACKGROUND_RGB, type Shape } from './domains.ts';
 import type { Scene, WorldObject } from './scene.ts';
 

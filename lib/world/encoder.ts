@@ -3,7 +3,7 @@
 // exactly like CLIP.
 // Follows CLIP's recipe (Radford et al. 2021: Adam, warm-up then cosine decay, logit scale
 // clamped at 100) at a toy size, without CLIP's weight decay (weightDecay is an option, applied to
-// every parameter by lib/nn's AdamW); architecture in world-model.ts.
+// every parameter by lib/nn's AdamW); architecture in encoder-model.ts.
 // Divergence: the temperature is fixed at CLIP's final value 0.01 by default instead of learned
 // from 0.07. CLIP's falls to 0.01 over its long training; on the world's ambiguous captions a
 // learned one stays near 0.06 in a few hundred steps, and that high temperature keeps pulling pairs
@@ -17,22 +17,22 @@ import { join } from 'node:path';
 import { tf } from '../tf.ts';
 import { backendName, initBackend } from '../backend.ts';
 import { Adam, ParamStore, checkpointExists, loadCheckpoint, lossAndGrads, registerWasmKernels, saveCheckpoint } from '../nn/index.ts';
-import { readWorldEntries, readWorldImages, readWorldMeta, type WorldImageEntry } from '../data/world/generate.ts';
+import { readWorldEntries, readWorldImages, readWorldMeta, type WorldImageEntry } from './generate.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { configHash } from '../util/hash.ts';
 import { Progress } from '../util/progress.ts';
 import { provenance } from '../util/provenance.ts';
 import { Rng } from '../util/rng.ts';
-import type { Encoder, RGBImage } from './types.ts';
+import type { Encoder, RGBImage } from '../encoders/types.ts';
 import type { HostArray } from '../io/dtype.ts';
 import {
   DEFAULT_ARCH, type WorldEncoderArch, clipLoss, createWorldEncoderParams, imageForward, imageTokens, patchify, textForward,
-} from './world-model.ts';
-import { CompactVocab, buildVocab } from './world-tokenizer.ts';
+} from './encoder-model.ts';
+import { CompactVocab, buildVocab } from './tokenizer.ts';
 import { l2NormalizeRows } from '../embeddings/normalize.ts';
 
-export { DEFAULT_ARCH, type WorldEncoderArch } from './world-model.ts';
+export { DEFAULT_ARCH, type WorldEncoderArch } from './encoder-model.ts';
 
 export interface WorldTrainConfig {
   steps: number;

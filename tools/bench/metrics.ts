@@ -6,12 +6,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../util/provenance.ts';
-import { Rng } from '../util/rng.ts';
-import { bleu, cider, rougeL, meteorApprox, scoreCaptions, tokenizeCaption, parseReferences, parseCandidates } from '../metrics/index.ts';
-import type { ImageId } from '../metrics/index.ts';
-import { prepareCorpus } from '../metrics/ngrams.ts';
-import { wordnet } from '../metrics/wordnet.ts';
+import { REPO_ROOT } from '../../lib/util/provenance.ts';
+import { Rng } from '../../lib/util/rng.ts';
+import { bleu, cider, rougeL, meteorApprox, scoreCaptions, tokenizeCaption, parseReferences, parseCandidates } from '../../lib/metrics/index.ts';
+import type { ImageId } from '../../lib/metrics/index.ts';
+import { prepareCorpus } from '../../lib/metrics/ngrams.ts';
+import { wordnet } from '../../lib/metrics/wordnet.ts';
 
 // DBRIDGE_METRICS_BENCH_DIR overrides the folder (a folder without the files -> synthetic input)
 const SHARED = process.env.DBRIDGE_METRICS_BENCH_DIR ?? join(REPO_ROOT, '..', 'shared', 'reference', 'metrics', 'bench5000');

@@ -7,12 +7,12 @@
 // were written from; loaders ignore it).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodePng, readImage } from '../images.ts';
-import type { RGBImage } from '../../encoders/types.ts';
-import { DbridgeError } from '../../util/errors.ts';
-import { ensureDir, readJson, writeFileAtomic, writeJsonAtomic } from '../../util/fs.ts';
-import { Progress } from '../../util/progress.ts';
-import { Rng } from '../../util/rng.ts';
+import { encodePng, readImage } from '../data/images.ts';
+import type { RGBImage } from '../encoders/types.ts';
+import { DbridgeError } from '../util/errors.ts';
+import { ensureDir, readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
+import { Progress } from '../util/progress.ts';
+import { Rng } from '../util/rng.ts';
 import { writeCaptions, writePretrainCaptions } from './captions.ts';
 import { DOMAINS, type DomainName, PRETRAIN_DOMAIN_MIX } from './domains.ts';
 import { renderScene } from './render.ts';

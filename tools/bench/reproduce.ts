@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveConfig } from '../experiments/config.ts';
-import { reproduce } from '../experiments/run.ts';
-import { backendName } from '../backend.ts';
-import { REPO_ROOT } from '../util/provenance.ts';
+import { resolveConfig } from '../../lib/experiments/config.ts';
+import { reproduce } from '../../lib/experiments/run.ts';
+import { backendName } from '../../lib/backend.ts';
+import { REPO_ROOT } from '../../lib/util/provenance.ts';
 import { copyFileSync } from 'node:fs';
 
 export async function bench(opts: { quick: boolean }): Promise<Record<string, unknown>> {

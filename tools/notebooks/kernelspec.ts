@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { writeJsonAtomic } from '../util/fs.ts';
-import { REPO_ROOT } from '../util/provenance.ts';
+import { writeJsonAtomic } from '../../lib/util/fs.ts';
+import { REPO_ROOT } from '../../lib/util/provenance.ts';
 
 export const KERNEL_NAME = 'dbridge-tslab';
 

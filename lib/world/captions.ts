@@ -7,7 +7,7 @@
 // may leave things out but never states something false (counts are exact counts of the scene;
 // relations, regions and sizes hold with a margin; "alone", "same colour", "different colours"
 // are checked). test/world/captions.test.ts verifies this with an independent parser.
-import type { Rng } from '../../util/rng.ts';
+import type { Rng } from '../util/rng.ts';
 import { BACKGROUND_WORDS, DOMAIN_SPECS, type CaptionStyle, type Colour, type Shape } from './domains.ts';
 import {
   type Pattern, type Relation, type Scene, type WorldObject,

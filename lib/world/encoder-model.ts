@@ -6,7 +6,7 @@
 //     position embeddings, `imageLayers` pre-LN transformer blocks, mean+max pooling over tokens,
 //     LayerNorm, linear projection to D (CLIP's ViT: ln_post + proj).
 //   text tower: token + position embeddings over the real CLIP BPE ids (compact table, see
-//     world-tokenizer.ts), `textLayers` pre-LN transformer blocks with a padding mask, final
+//     tokenizer.ts), `textLayers` pre-LN transformer blocks with a padding mask, final
 //     LayerNorm, mean over the caption's tokens, linear projection to D.
 //   logit scale: CLIP's, clamped at ln(100); trained as fixed at 1/0.01 by default (world.ts).
 // Divergences from CLIP: the text tower pools by the mean over tokens instead of the
