@@ -23,7 +23,7 @@ function resolvable(pkg: string): boolean {
 async function initTensorflow(): Promise<void> {
   const pkg = resolvable('@tensorflow/tfjs-node-gpu') ? '@tensorflow/tfjs-node-gpu'
     : resolvable('@tensorflow/tfjs-node') ? '@tensorflow/tfjs-node' : null;
-  if (!pkg) throw new DbridgeError('backend tensorflow needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (see README, "GPU")');
+  if (!pkg) throw new DbridgeError('backend tensorflow needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (see docs/realdata.md, "GPU set-up")');
   try {
     await import(pkg);
   } catch (e) {
@@ -46,7 +46,7 @@ async function webgpuAdapter(): Promise<boolean> {
 
 async function initWebgpu(): Promise<void> {
   if (!(await webgpuAdapter())) {
-    throw new DbridgeError('backend webgpu: no WebGPU adapter (needs the `webgpu` package and a Vulkan-capable GPU driver; see README, "GPU")');
+    throw new DbridgeError('backend webgpu: no WebGPU adapter (needs the `webgpu` package and a Vulkan-capable GPU driver; see docs/realdata.md, "GPU set-up")');
   }
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new DbridgeError("backend webgpu: tf.setBackend('webgpu') failed");

@@ -2,7 +2,7 @@
 //   official: ClipCap's MLP (Mokady et al.; the Diffusion Bridge code's mlp.py/decoder.py):
 //             Linear(D, P*W/2) -> Tanh -> Linear(P*W/2, P*W), reshaped to P = 10 tokens of width W
 //             (512 -> 3840 -> 7680 for CLIP ViT-B/32 and GPT-2 small).
-//   paper:    the paper's text (SPEC section 4/9.3): a projection Linear(D, W), a 2-layer prefix
+//   paper:    the paper's text (docs/spec.md §4, §9 item 3): a projection Linear(D, W), a 2-layer prefix
 //             projector Linear(W, Hd) -> Tanh -> Linear(Hd, W) (Hd = W by default), and P = 10
 //             learnable soft prompts. The text does not say how the three combine; this port
 //             prepends the soft prompts to the projected token: prefix = [prompts (P) ; projector(

@@ -1,5 +1,5 @@
 // Named configurations for training the diffusion model at different scales, combined with a
-// variant (SPEC "Decisions": official | paper). A scale fixes the denoiser's shape (its vector
+// variant (docs/spec.md, Decisions: official | paper). A scale fixes the denoiser's shape (its vector
 // length comes from the data) and the training defaults; `paper` is the official train_norm.py
 // setting (Unet1D 512/32/(1,2,4,8), batch 64, Adam 8e-5 (0.9, 0.99), clip 1.0, EMA 0.995 every
 // 10 steps, checkpoint every 10k, 3M steps).

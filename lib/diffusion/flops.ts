@@ -1,6 +1,6 @@
 // Cost of one denoiser call at batch 1, counted analytically from the official architecture
 // (not from this project's fused kernels, which do the same arithmetic in another order).
-// Counting rule, the one of torch.utils.flop_counter (which gave SPEC 1.2's figures for the
+// Counting rule, the one of torch.utils.flop_counter (which gave the figures of docs/spec.md §1.2 for the
 // official Unet1D): a multiply-accumulate is 2 FLOPs; only matrix products are counted —
 // Conv1d (L_out x C_in x k x C_out MACs), Linear (in x out) and the attention einsums (linear
 // attention: context k v^T and q-context products, H x dh x dh x L each; full attention: q k^T and

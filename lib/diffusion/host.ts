@@ -1,6 +1,6 @@
 // Host-array helpers for runners and experiments: whole embedding matrices in, bridged or
 // augmented unit-norm embeddings out, processed in batches (one tensor batch alive at a time).
-// Preprocessing (SPEC 1.1) happens here unless the input is already preprocessed.
+// Preprocessing (docs/spec.md §1.1) happens here unless the input is already preprocessed.
 import { tf } from '../tf.ts';
 import { DbridgeError, checkFinite } from '../util/errors.ts';
 import { Progress } from '../util/progress.ts';
@@ -84,7 +84,7 @@ export async function bridgeEmbeddings(core: DiffusionCore, raw: Float32Array, n
 }
 
 /**
- * Diffusion-augments raw text embeddings (SPEC 3): preprocess with the text `mean` (null when
+ * Diffusion-augments raw text embeddings (docs/spec.md §3): preprocess with the text `mean` (null when
  * already preprocessed), forward-noise to A with seeded per-row noise, DDIM from A, L2-normalise.
  */
 export async function augmentEmbeddings(core: DiffusionCore, raw: Float32Array, n: number, d: number, mean: Float32Array | null,

@@ -7,7 +7,7 @@
 //   const y = await bridgeEmbeddings(model, imageRaw, n, 512, imageMean, { M: 600, steps: 5 });
 //   const aug = await augmentEmbeddings(model, textRaw, n, 512, textMean, { A: 400, steps: 5, seed: 0 });
 //   await trainDiffusion(model, preprocessRows(textRaw, n, 512, textMean), n, { steps: 1000, outDir: 'runs/d' });
-// Defaults (SPEC "Decisions", variant `official`): T = 1000 cosine (s = 0.008), pred_x0 with
+// Defaults (docs/spec.md, Decisions; variant `official`): T = 1000 cosine (s = 0.008), pred_x0 with
 // SNR loss weights and radius re-normalisation (C = 5), DDIM eta 0 with 5 steps, raw weights at
 // inference; variant `paper`: pred_noise, no re-normalisation, 12 steps, EMA weights.
 export * from './schedule.ts';

@@ -2,7 +2,7 @@
 // GaussianDiffusion1D_norm around a Unet1D, or the paper's ε-prediction DDPM), and its checkpoint
 // folder: weights.safetensors (raw weights), optional ema.safetensors / optimizer.safetensors,
 // config.json (a DiffusionConfig, with a `denoiser` field of type DenoiserConfig) and state.json
-// (lib/nn/checkpoint.ts). The two variants of SPEC "Decisions" are named presets.
+// (lib/nn/checkpoint.ts). The two variants of docs/spec.md, Decisions, are named presets.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
@@ -26,7 +26,7 @@ export type Variant = (typeof VARIANTS)[number];
 
 /** Everything that defines a diffusion model apart from its weights (saved as config.json). */
 export interface DiffusionConfig {
-  /** Which SPEC variant the flags came from ('custom' after overrides that match neither). */
+  /** Which variant (docs/spec.md, Decisions) the flags came from ('custom' after overrides that match neither). */
   variant: Variant | 'custom';
   denoiser: DenoiserConfig;
   /** T (default 1000). */

@@ -1,4 +1,4 @@
-// Samplers (SPEC 2, 3; official ddim_sample_with_img, ddim_sample, p_sample_loop and the
+// Samplers (docs/spec.md §2, §3; official ddim_sample_with_img, ddim_sample, p_sample_loop and the
 // make_dataset_with_diffusion_{vision,text}.py scripts):
 //  - ddimSample: deterministic (eta = 0) or stochastic DDIM from a given x_M over the official
 //    time grid; the network sees the re-normalised state when the model says so.
@@ -107,7 +107,7 @@ export interface BridgeOptions {
 }
 
 /**
- * Diffusion bridging (SPEC 2): x is a preprocessed embedding (radius C, other modality's mean
+ * Diffusion bridging (docs/spec.md §2): x is a preprocessed embedding (radius C, other modality's mean
  * removed) used directly as x_M; DDIM to x̂0; unit-norm result. x: [N, L] -> [N, L].
  */
 export function bridge(core: DiffusionCore, x: tf.Tensor2D, opts: BridgeOptions): tf.Tensor2D {
@@ -145,7 +145,7 @@ export interface AugmentOptions {
 }
 
 /**
- * Diffusion augmentation of preprocessed text embeddings (SPEC 3): z_A = q_sample(z0, A), then
+ * Diffusion augmentation of preprocessed text embeddings (docs/spec.md §3): z_A = q_sample(z0, A), then
  * DDIM from M = A; unit-norm result. z0: [N, L] on the radius-C sphere.
  */
 export function augment(core: DiffusionCore, z0: tf.Tensor2D, opts: AugmentOptions): tf.Tensor2D {

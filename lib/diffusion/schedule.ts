@@ -1,4 +1,4 @@
-// Noise schedules of the DDPM (SPEC 1.3), computed in float64 exactly as the official
+// Noise schedules of the DDPM (docs/spec.md §1.3), computed in float64 exactly as the official
 // `cosine_beta_schedule` / `linear_beta_schedule` of lucidrains' denoising-diffusion-pytorch
 // (the 1-D file of mongeoroo/diffusion-bridge), including torch.linspace's two-sided formula, and
 // the float32 buffers that GaussianDiffusion1D_norm registers (each computed in float64, then

@@ -2,7 +2,7 @@
 // world's dual encoder, CLIP, CLAP) and any dataset given as splits of items (a media file + its
 // captions). Output: the layout of lib/embeddings/layout.ts — per split text.npy (one row per
 // caption, file order), image.npy (one row per item, file order), index.json; text_mean.npy and
-// image_mean.npy (mean of L2-normalised rows of the train split, SPEC 1.1); meta.json, written last.
+// image_mean.npy (mean of L2-normalised rows of the train split, docs/spec.md §1.1); meta.json, written last.
 // Follows the paper's `parse_coco.py` (encode_text on each raw caption, encode_image on each image;
 // stored raw) and `compute_embed_means.py` (means of normalised train rows).
 //

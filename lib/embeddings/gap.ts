@@ -1,15 +1,15 @@
-// Modality-gap statistics of paired embeddings (issue 4; they feed Table 1 of the paper, SPEC
+// Modality-gap statistics of paired embeddings (issue 4; they feed Table 1 of the paper, docs/spec.md
 // section 6): mean cosine of paired image-text, paired text-text (two captions of one image),
 // unpaired text-text and image-text, and text vs the same text plus Gaussian noise of variance
 // 0.016 (CapDec / C3's corruption); each before preprocessing (raw embeddings; cosine ignores the
-// L2 normalisation) and after it (C * normalize(normalize(e) - modality mean), SPEC 1.1, via
+// L2 normalisation) and after it (C * normalize(normalize(e) - modality mean), docs/spec.md §1.1, via
 // lib/embeddings/preprocess.ts); the distance between the modality centroids of L2-normalised
 // embeddings (Liang et al., "Mind the Gap", NeurIPS 2022, section 4); and how well a linear
 // classifier (logistic regression) tells the modalities apart on held-out rows.
 // Noise rows: the noise is added to the unit-norm (preprocessed / radius) text embedding, as C3
 // adds it to the normalised mean-removed embedding, so cos = 1/sqrt(1 + 0.016 D) in expectation
-// for a vector with itself (SPEC section 6's sanity check); `noisyPaired` adds it to a *second*
-// caption of the same image, the reading of Table 1 (b) that SPEC calls likely.
+// for a vector with itself (docs/spec.md §6's sanity check); `noisyPaired` adds it to a *second*
+// caption of the same image, the reading of Table 1 (b) that docs/spec.md §6 calls likely.
 // Pure host arithmetic on Float32Arrays (no tensors), deterministic given the seed.
 import { existsSync } from 'node:fs';
 import { readEmbeddingMatrix, readNpy } from '../io/npy.ts';
@@ -30,7 +30,7 @@ export interface GapInput {
   d: number;
   /** For each text row, the image row it describes. */
   textToImage: number[];
-  /** Modality means for preprocessing (train-split means, SPEC 1.1); default: means of these rows. */
+  /** Modality means for preprocessing (train-split means, docs/spec.md §1.1); default: means of these rows. */
   textMean?: Float32Array;
   imageMean?: Float32Array;
 }
@@ -57,7 +57,7 @@ export interface CosineRows {
   unpairedImageText: number;
   /** (b) a text with itself plus noise. */
   noisySelf: number;
-  /** (b) as SPEC reads it: a text with another caption of its image plus noise. */
+  /** (b) as docs/spec.md §6 reads it: a text with another caption of its image plus noise. */
   noisyPaired: number;
 }
 

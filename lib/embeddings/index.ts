@@ -1,4 +1,4 @@
-// Embeddings (public API): L2 normalisation, modality means, preprocessing (SPEC 1.1), modality-gap
+// Embeddings (public API): L2 normalisation, modality means, preprocessing (docs/spec.md §1.1), modality-gap
 // statistics and the on-disk layout of embedded data.
 export * from './normalize.ts';
 export * from './means.ts';

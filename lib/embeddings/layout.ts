@@ -2,7 +2,7 @@
 //   <dir>/<split>/text.npy     float32 [n_captions, D]  one row per caption, in file order (raw encoder output)
 //   <dir>/<split>/image.npy    float32 [n_images, D]    one row per image (or audio clip), in file order (raw)
 //   <dir>/<split>/index.json   EmbeddingIndex: rows to image ids and captions
-//   <dir>/text_mean.npy        float32 [D]  mean of L2-normalised train-split text embeddings (SPEC 1.1)
+//   <dir>/text_mean.npy        float32 [D]  mean of L2-normalised train-split text embeddings (docs/spec.md §1.1)
 //   <dir>/image_mean.npy       float32 [D]  mean of L2-normalised train-split image embeddings
 //   <dir>/meta.json            EmbeddingMeta: encoder, dataset, modality, dim, splits
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Modality means (SPEC 1.1, official compute_embed_means.py): the mean of the L2-normalised
+// Modality means (docs/spec.md §1.1, official compute_embed_means.py): the mean of the L2-normalised
 // training embeddings of one modality, kept unnormalised. Accumulated in float64 (the official
 // script averages in float32 on the GPU; the difference is far below float32 resolution of the
 // inputs' fp16 storage). Works for any dimension and any modality.

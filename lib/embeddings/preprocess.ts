@@ -1,11 +1,11 @@
-// Preprocessing of embeddings before the diffusion model (SPEC 1.1, official train_norm.py and the
+// Preprocessing of embeddings before the diffusion model (docs/spec.md §1.1, official train_norm.py and the
 // make_dataset scripts): z = C * normalize(normalize(e) - mean), C = 5. The text mean is used for
 // text, the image (audio, ...) mean for the other modality; nothing here knows which is which.
 import { tf } from '../tf.ts';
 import { DbridgeError, checkFinite } from '../util/errors.ts';
 import { checkMatrix, NORMALIZE_EPS } from './normalize.ts';
 
-/** The radius C of preprocessed embeddings (SPEC Decisions 3). */
+/** The radius C of preprocessed embeddings (docs/spec.md, Decisions (3)). */
 export const DEFAULT_RADIUS = 5;
 
 /**

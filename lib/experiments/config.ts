@@ -32,9 +32,9 @@ export interface ExperimentConfig {
    * denoiser config (e.g. a ResMLP instead of the Unet1D, see the mini scale below).
    */
   diffusion: { config: string; steps?: number; batchSize?: number; lr?: number; denoiser?: Record<string, unknown> };
-  /** Bridging start step M per paper role (SPEC Decision 2) and DDIM steps (variant). */
+  /** Bridging start step M per paper role (docs/spec.md, Decisions (2)) and DDIM steps (variant). */
   bridge: { M: Record<'coco' | 'flickr30k', number>; steps: number; batchSize: number };
-  /** Diffusion augmentation of the decoder's training text (SPEC 3). */
+  /** Diffusion augmentation of the decoder's training text (docs/spec.md §3). */
   augment: { A: number; steps: number };
   decoder: {
     lm: 'tiny' | 'small' | { hfDir: string };

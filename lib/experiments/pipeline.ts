@@ -141,7 +141,7 @@ export class Pipeline {
   }
 
   /**
-   * The decoder's augmented training text (SPEC 3): every caption the decoders train on replaced
+   * The decoder's augmented training text (docs/spec.md §3): every caption the decoders train on replaced
    * once (rows in decoderRows order, so only the captions used are augmented).
    */
   augmented(domain: Domain): Promise<StageResult<{ file: string }>> {

@@ -1,5 +1,5 @@
-// The paper's numbers (lib/experiments/reported.json, a copy of shared/paper/reported.json, read
-// from the paper's tables as SPEC section 6 describes), looked up by table and row, in
+// The paper's numbers (lib/experiments/reported.json, transcribed from the paper's tables; provenance
+// in docs/spec.md §6), looked up by table and row, in
 // pycocoevalcap metric keys and x100 like the paper.
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';

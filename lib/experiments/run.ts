@@ -173,7 +173,7 @@ export async function runCost(p: Pipeline, ctx: RunContext): Promise<ResultTable
       columnLabels: { denoiser_params: 'params', gmacs_per_image: 'GMACs/img (conv+linear)', gflops_per_image: 'GFLOPs/img (all)', seconds_per_image: 's/img' },
       rows,
       notes: [
-        'The paper\'s "+1.63 GFLOPs" equals 5 calls x 0.3258 G conv+linear multiply-accumulates of its Unet1D (SPEC 1.2), so it is compared with our GMACs column.',
+        'The paper\'s "+1.63 GFLOPs" equals 5 calls x 0.3258 G conv+linear multiply-accumulates of its Unet1D (docs/spec.md §1.2), so it is compared with our GMACs column.',
         'The paper\'s +0.27 s was measured on its GPU; ours is this machine and backend, batch 1, after one warm-up call.',
       ],
     };

@@ -1,9 +1,9 @@
-// Table 1 (SPEC section 6): mean cosine similarities that show the modality gap and what bridging
+// Table 1 (docs/spec.md §6): mean cosine similarities that show the modality gap and what bridging
 // does to it, in the preprocessed embedding space (ê = normalize(normalize(e) - modality mean);
 // cosine is unchanged by the radius C) and after the decoder's prefix projector (the flattened
 // prefix of the plain decoder, the one that reads ê). Computed on the val split of the main domain.
 // Row (b) pairs a caption with a *different* caption of the same image plus Gaussian noise of
-// variance 0.016. The paper does not say which; SPEC's arithmetic: a unit vector plus that noise
+// variance 0.016. The paper does not say which; docs/spec.md §6's arithmetic: a unit vector plus that noise
 // keeps cosine 1/sqrt(1 + 0.016 D) with itself (0.33 at D = 512), and the paper's 0.235 is close to
 // (c) 0.652 x 0.33, which fits two captions. The same-caption variant is recorded too, under
 // details.b_same_caption. Unpaired pairs (e, f) match each image with another,

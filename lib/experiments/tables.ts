@@ -1,6 +1,6 @@
 // Every table of the paper, declared once as data: which decoder (training treatment) and which
 // test-time treatment make each row, which metrics it shows, and where the paper's own numbers
-// are (lib/experiments/reported.json, copied from shared/paper/reported.json, SPEC section 6).
+// are (lib/experiments/reported.json; its provenance: docs/spec.md §6).
 // The runner, the CLI and the notebooks all read these declarations.
 
 export const METRIC_KEYS = ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'SPICE'] as const;
@@ -10,7 +10,7 @@ export type MetricKey = (typeof METRIC_KEYS)[number];
 export const PAPER_METRICS: MetricKey[] = ['Bleu_1', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'SPICE'];
 export const CROSS_DOMAIN_METRICS: MetricKey[] = ['Bleu_4', 'METEOR', 'CIDEr', 'SPICE'];
 
-/** How the decoder's training inputs are made from text embeddings (SPEC 4, 7). */
+/** How the decoder's training inputs are made from text embeddings (docs/spec.md §4, §7). */
 export type TrainTreatment = 'plain' | 'capdec' | 'c3' | 'augmented';
 /** How test image embeddings are turned into decoder inputs. */
 export type TestTreatment = 'raw' | 'mean-removed' | 'decap' | 'bridged';
@@ -21,7 +21,7 @@ export interface CaptionRun {
   label: string;
   train: TrainTreatment;
   test: TestTreatment;
-  /** Bridging start step; defaults to the dataset's M (SPEC Decision 2). */
+  /** Bridging start step; defaults to the dataset's M (docs/spec.md, Decisions (2)). */
   M?: number;
   /** Key of the paper's row in the reported table, when it has one. */
   paper?: string;
@@ -96,7 +96,7 @@ export const TABLE5: CaptionTable = {
 
 export const CAPTION_TABLES = [TABLE2, TABLE3, TABLE4, TABLE5];
 
-/** Table 1 rows (SPEC section 6): mean cosine, in the embedding space and after the decoder's projector. */
+/** Table 1 rows (docs/spec.md §6): mean cosine, in the embedding space and after the decoder's projector. */
 export const TABLE1_ROWS = [
   { row: 'a', paper: 'a_paired_text_image', label: 'ê_text · ê_img (paired)' },
   { row: 'b', paper: 'b_text_vs_text_plus_noise_0.016', label: 'ê_text · {ê_text + N(0, 0.016)} (paired)' },

@@ -1,7 +1,7 @@
 // Figures of the modality gap (notebook 00): a 2-D UMAP (umap-js, seeded from the project's Rng)
 // of paired image and text embeddings of one split, before preprocessing (L2-normalised raw
 // encoder outputs, where the two modalities sit in separate cones: Liang et al., "Mind the Gap",
-// NeurIPS 2022, Fig. 1) and after it (each modality minus its mean, re-normalised: SPEC 1.1),
+// NeurIPS 2022, Fig. 1) and after it (each modality minus its mean, re-normalised: docs/spec.md §1.1),
 // as a Vega-Lite spec rendered by lib/plots/vega.ts; and a contact sheet of world images.
 // Differs from lib/experiments/umap.ts (the paper's figure, with bridged images): here the two
 // spaces are projected separately and shown side by side, with no diffusion model involved.

@@ -1,7 +1,7 @@
 // The two domains of the built-in world, and the vocabulary they draw from. A domain is a
 // distribution over scenes (shapes, colours, object counts, backgrounds) plus a caption style, so
 // that "a -> b" and "b -> a" stand in for the paper's COCO -> Flickr30K and Flickr30K -> COCO
-// (SPEC section 6, Table 3). Both domains share one vocabulary and differ in how often each word
+// (docs/spec.md §6, Table 3). Both domains share one vocabulary and differ in how often each word
 // is used and in how captions are written, as COCO and Flickr30K do.
 //   a ("coco-like"):   light backgrounds; circles, squares, triangles; red/green/blue/yellow;
 //                      mostly 1-2 objects; short, tidy captions ("A red ball next to a blue box.").

@@ -1,4 +1,4 @@
-// Splits of the built-in world, following the paper's setting (SPEC section 1.1 and 5): the
+// Splits of the built-in world, following the paper's setting (docs/spec.md §1.1 and §5): the
 // encoder's pre-training data stands in for CLIP's web data and is kept apart from the captioning
 // dataset, which has Karpathy's train / val / test splits (train used as text only by the method;
 // val and test with images and 5 references each).

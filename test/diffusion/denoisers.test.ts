@@ -203,7 +203,7 @@ test('ResMLP: shapes, parameter count, gradients (finite differences), no leaks'
   d.dispose();
 });
 
-test('denoiserCost: paper config 0.3258 GMACs conv+linear and 0.685 GFLOPs per call (SPEC 1.2)', () => {
+test('denoiserCost: paper config 0.3258 GMACs conv+linear and 0.685 GFLOPs per call (docs/spec.md §1.2)', () => {
   const c = denoiserCost(denoiserPreset('paper'));
   assert.equal(c.params, 4_037_313);
   assert.equal(c.macsConvLinear, 325_787_648);

@@ -1,4 +1,4 @@
-// Embeddings: L2 normalisation, modality means, preprocessing (SPEC 1.1) on tensors and host
+// Embeddings: L2 normalisation, modality means, preprocessing (docs/spec.md §1.1) on tensors and host
 // arrays, for any dimension; errors for bad inputs; leak checks.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';

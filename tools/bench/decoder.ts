@@ -1,7 +1,7 @@
 // Decoder speed: training tokens/s and generation captions/s of the tiny world decoder and of the
 // GPT-2-small decoder (random weights: timing only) on the current backend, with CPU time (robust
 // to other load on a shared machine) and peak memory (tfjs bytes, process max RSS). Captions are
-// the built-in world's (lib/data/world), embeddings random. Full mode also sweeps tiny sizes (the
+// the built-in world's (lib/world), embeddings random. Full mode also sweeps tiny sizes (the
 // measurement behind GPT2_TINY, docs/decoder.md).
 import { tf } from '../../lib/tf.ts';
 import { Rng } from '../../lib/util/rng.ts';

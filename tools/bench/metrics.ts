@@ -1,8 +1,8 @@
 // Benchmark of the caption metrics: 5000 images x 5 references, BLEU-1..4 + ROUGE-L + CIDEr-D with PTB
-// tokenisation (the figure compared with pycocoevalcap, ../shared/reference/metrics/PEER.md), each
-// stage on its own, and METEOR_approx separately. Input: ../shared/reference/metrics/bench5000 when
-// present (and then the scores are checked against pycocoevalcap's), else a seeded synthetic corpus of
-// the same shape (so the bench never fails for lack of the shared folder).
+// tokenisation (the figure compared with pycocoevalcap, test/fixtures/metrics/PEER.md), each stage on
+// its own, and METEOR_approx separately. Input: the 5000-image reference set of PEER.md when a copy is
+// at ../shared/reference/metrics/bench5000 (not distributed with the repository; then the scores are
+// checked against pycocoevalcap's), else a seeded synthetic corpus of the same shape.
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// `dbridge bridge`: diffusion bridging of embeddings (SPEC 2) with a checkpoint: preprocess with the
+// `dbridge bridge`: diffusion bridging of embeddings (docs/spec.md §2) with a checkpoint: preprocess with the
 // input modality's mean (--mean) unless --preprocessed, use them directly as x_M, DDIM from M,
 // L2-normalise; writes the unit-norm bridged embeddings (what the official code feeds the decoder).
 import type { CommandSpec } from '../args.ts';

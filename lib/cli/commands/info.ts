@@ -1,7 +1,7 @@
 // `dbridge info`: parameter counts per submodule and FLOPs per call of a denoiser, from a named
 // config (denoiser presets, or the diffusion scales of lib/diffusion/configs.ts), an explicit
 // Unet1D shape, or a checkpoint folder (its config.json's `denoiser` field). No tensors are built.
-// Counting rule: see lib/diffusion/flops.ts (torch.utils.flop_counter's; SPEC 1.2).
+// Counting rule: see lib/diffusion/flops.ts (torch.utils.flop_counter's; docs/spec.md §1.2).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandSpec } from '../args.ts';

@@ -20,7 +20,7 @@ const spec: CommandSpec = {
   options: [
     { name: 'dataset', type: 'string', default: 'world', choices: ['world', 'coco', 'flickr30k'], help: 'built-in world or real data (see dbridge check-data)' },
     { name: 'scale', type: 'string', default: 'mini', choices: ['smoke', 'mini', 'paper'], help: 'smoke (seconds per stage), mini (default, ~15 min on 2 CPU cores), paper (real data, GPU)' },
-    { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'what the released code does, or what the paper text says (SPEC "Decisions")' },
+    { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'what the released code does, or what the paper text says (docs/spec.md, Decisions)' },
     { name: 'denoiser', type: 'string', choices: ['unet1d', 'resmlp'], help: 'override the scale\'s denoiser (world mini uses a ResMLP for speed; smoke and paper the Unet1D)' },
     { name: 'tables', type: 'list', help: `subset of ${TABLE_IDS.join(',')}` },
     { name: 'out', type: 'string', help: 'results folder (default results/<dataset>-<scale>[-<variant>])' },

@@ -1,4 +1,4 @@
-// `dbridge train-diffusion`: trains the diffusion model on raw text embeddings (SPEC 1): computes
+// `dbridge train-diffusion`: trains the diffusion model on raw text embeddings (docs/spec.md §1): computes
 // the text mean from the file (or takes --mean) and stores it in the output folder, preprocesses,
 // and trains a named config (smoke | mini | paper | resmlp) in a variant (official | paper), with
 // checkpoints every N steps, --resume, a progress bar and loss_curve.json.
@@ -23,7 +23,7 @@ const spec: CommandSpec = {
     { name: 'embeddings', type: 'string', required: true, help: 'raw text embeddings of the train split (.npy [N, D])' },
     { name: 'config', type: 'string', required: true, help: `named config: ${SCALE_NAMES.join(' | ')} (optionally NAME:official or NAME:paper)` },
     { name: 'out', type: 'string', required: true, help: 'checkpoint folder' },
-    { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'SPEC variant (objective, DDIM steps, inference weights)' },
+    { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'variant of docs/spec.md, Decisions (objective, DDIM steps, inference weights)' },
     { name: 'mean', type: 'string', help: 'text mean (.npy [D]); default: computed from --embeddings' },
     { name: 'steps', type: 'int', help: "optimiser steps (default: the config's)" },
     { name: 'batch-size', type: 'int', help: "batch size (default: the config's)" },

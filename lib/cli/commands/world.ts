@@ -1,4 +1,4 @@
-// `dbridge world`: generates the built-in world (lib/data/world): PNG images, dataset_world.json
+// `dbridge world`: generates the built-in world (lib/world): PNG images, dataset_world.json
 // (Karpathy format: train / val / test of one domain), pretrain_world.json (the encoder's
 // pre-training pairs, both domains) and world.json. Reuses a folder that already holds the same world.
 import type { CommandSpec } from '../args.ts';
