@@ -3,8 +3,11 @@
 // encoder's pre-training pairs (pretrain_world.json, same format) and world.json (config, counts,
 // written last: a folder with world.json is complete). Deterministic from (scale sizes, seed,
 // domain); a folder already holding the same world is reused, not rewritten.
-// Extra per-image fields beyond Karpathy's: `domain` and `scene` (the ground truth the captions
-// were written from; loaders ignore it).
+// Extra per-image fields beyond Karpathy's: `domain`, `scene` (the ground truth the captions
+// were written from) and, on val and test images, `heldout`: one more caption of the image written
+// by the same caption writer from an independent random stream ("a sixth annotator"), kept out of
+// `sentences` so that it never reaches training or the references; lib/world/reference.ts scores
+// it against the five references as the human-agreement row. Loaders ignore these fields.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodePng, readImage } from '../data/images.ts';
@@ -20,8 +23,8 @@ import { type WorldScale, type WorldSizes, worldSizes } from './scales.ts';
 import { type Scene, pickWeighted, sampleScene } from './scene.ts';
 import { CAPTION_SPLITS, PRETRAIN_SPLIT, WORLD_FILES, imageStreamLabel } from './splits.ts';
 
-/** 2: background patterns and colour shades, mentioned only by pre-training captions. */
-export const WORLD_VERSION = 2;
+/** 2: background patterns and colour shades, mentioned only by pre-training captions; 2.1: a sixth annotator's `heldout` caption on val/test images. */
+export const WORLD_VERSION = 2.1;
 
 export interface GenerateWorldOptions {
   scale?: WorldScale | string;   // default 'mini'
@@ -57,7 +60,17 @@ export interface WorldImageEntry {
   domain: DomainName;
   sentids: number[];
   sentences: { raw: string; tokens: string[]; imgid: number; sentid: number }[];
+  /** val / test only: the sixth annotator's caption (not a reference, never trained on). */
+  heldout?: { raw: string; tokens: string[] }[];
   scene: Scene;
+}
+
+/** Splits whose images carry a `heldout` caption (the sixth annotator). */
+export const HELDOUT_SPLITS: readonly string[] = ['val', 'test'];
+
+/** Label of the sixth annotator's random stream of one image: independent of its five captions. */
+export function heldoutStreamLabel(split: string, domain: string, index: number): string {
+  return `heldout/${imageStreamLabel(split, domain, index)}`;
 }
 
 /** Karpathy's `tokens`: lower-cased words without punctuation. */
@@ -116,7 +129,12 @@ export function generateWorld(opts: GenerateWorldOptions): WorldMeta {
       const filename = `world_${split === PRETRAIN_SPLIT ? 'pre' : domain}_${split}_${String(i).padStart(6, '0')}.png`;
       writeFileAtomic(join(opts.outDir, dir, filename), encodePng(img));
       const sentences = captions.map((raw) => ({ raw, tokens: karpathyTokens(raw), imgid, sentid: sentid++ }));
-      out.push({ filepath: dir, filename, imgid, split, domain: d, sentids: sentences.map((s) => s.sentid), sentences, scene: roundScene(scene) });
+      const entry: WorldImageEntry = { filepath: dir, filename, imgid, split, domain: d, sentids: sentences.map((s) => s.sentid), sentences, scene: roundScene(scene) };
+      if (HELDOUT_SPLITS.includes(split)) {
+        const raw = writeCaptions(scene, root.fork(heldoutStreamLabel(split, domain, i)), 1)[0];
+        entry.heldout = [{ raw, tokens: karpathyTokens(raw) }];
+      }
+      out.push(entry);
       progress?.update(++done);
     }
     return out;

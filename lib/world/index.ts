@@ -1,4 +1,4 @@
-// The built-in world (issue 4): scenes, renderer, caption writer, splits, domains and scales.
+// The built-in world (issues 4, 11): scenes, renderer, caption writer, splits, domains, scales and reference statistics.
 export * from './domains.ts';
 export * from './scene.ts';
 export * from './render.ts';
@@ -6,3 +6,4 @@ export * from './captions.ts';
 export * from './scales.ts';
 export * from './splits.ts';
 export * from './generate.ts';
+export * from './reference.ts';
