@@ -64,14 +64,14 @@ export class CaptionDecoder {
     return this.mapper.apply(e);
   }
 
-  weightsToHost(): Map<string, HostArray> {
-    const w = this.params.toHost();
+  async weightsToHost(): Promise<Map<string, HostArray>> {
+    const w = await this.params.toHost();
     if (this.textMean) w.set('buffer.text_mean', { dtype: 'float32', shape: [this.textMean.length], data: this.textMean });
     return w;
   }
 
-  save(dir: string, state: Record<string, unknown> & { step: number } = { step: 0 }): void {
-    saveCheckpoint(dir, { config: this.config, weights: this.weightsToHost(), state });
+  async save(dir: string, state: Record<string, unknown> & { step: number } = { step: 0 }): Promise<void> {
+    saveCheckpoint(dir, { config: this.config, weights: await this.weightsToHost(), state });
   }
 
   dispose(): void {

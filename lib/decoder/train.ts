@@ -13,7 +13,7 @@
 import { existsSync, rmSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
-import { Adam, linearWarmupDecay, lossAndGrads } from '../nn/index.ts';
+import { Adam, DeviceSum, READ_EVERY, linearWarmupDecay, lossAndGrads } from '../nn/index.ts';
 import { loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { writeJsonAtomic, readJson, ensureDir } from '../util/fs.ts';
@@ -197,17 +197,22 @@ export const tokenNll = tf.customGrad(((logits: tf.Tensor, targets: tf.Tensor, s
 }) as any) as unknown as (logits: tf.Tensor2D, targets: tf.Tensor1D) => tf.Tensor1D;
 
 /** Mean val loss over examples (token-weighted), no dropout, no noise. */
-function evalLoss(decoder: CaptionDecoder, inputs: Float32Array, dim: number, examples: Example[], batch: number): number {
-  let sum = 0, count = 0;
-  for (let s = 0; s < examples.length; s += batch) {
-    const ex = examples.slice(s, s + batch);
-    const rows = new Float32Array(ex.length * dim);
-    ex.forEach((e, i) => rows.set(inputs.subarray(e.row * dim, (e.row + 1) * dim), i * dim));
-    const tokens = ex.reduce((a, e) => a + e.ids.length, 0);
-    const l = tf.tidy(() => captionLoss(decoder, tf.tensor2d(rows, [ex.length, dim]), ex.map((e) => e.ids)).dataSync()[0]);
-    sum += l * tokens; count += tokens;
+async function evalLoss(decoder: CaptionDecoder, inputs: Float32Array, dim: number, examples: Example[], batch: number): Promise<number> {
+  const sum = new DeviceSum(); // token-weighted losses stay on the device until the end
+  let count = 0;
+  try {
+    for (let s = 0; s < examples.length; s += batch) {
+      const ex = examples.slice(s, s + batch);
+      const rows = new Float32Array(ex.length * dim);
+      ex.forEach((e, i) => rows.set(inputs.subarray(e.row * dim, (e.row + 1) * dim), i * dim));
+      const tokens = ex.reduce((a, e) => a + e.ids.length, 0);
+      sum.add(tf.tidy(() => tf.mul(captionLoss(decoder, tf.tensor2d(rows, [ex.length, dim]), ex.map((e) => e.ids)), tokens) as tf.Scalar));
+      count += tokens;
+    }
+    return count > 0 ? (await sum.read()) / count : NaN;
+  } finally {
+    sum.dispose();
   }
-  return count > 0 ? sum / count : NaN;
 }
 
 /**
@@ -328,30 +333,43 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
       const noiseRng = erng.fork('noise'), dropRng = erng.fork('dropout');
       const bar = opts.quiet ? null : new Progress({ total: stepsPerEpoch, label: `epoch ${epoch}/${epochs}`, unit: 'steps' });
       const t0 = Date.now();
-      let lossSum = 0, lossCount = 0, tokens = 0;
-      for (let b = 0; b < stepsPerEpoch; b++) {
-        if (opts.maxSteps !== undefined && state.step >= opts.maxSteps) break;
-        const idx = order.length >= batchSize ? order.slice(b * batchSize, (b + 1) * batchSize) : order;
-        const ex = idx.map((i) => train[i]);
-        if (ex.length === 0) break;
-        const rows = new Float32Array(ex.length * D);
-        ex.forEach((e, i) => rows.set(base.subarray(e.row * D, (e.row + 1) * D), i * D));
-        const inputs = trainTreatmentNoise(treatment, rows, D, noiseRng, { noiseVariance });
-        const stepLr = linearWarmupDecay(state.step, lr, warmup, totalSteps);
-        const x = tf.tensor2d(inputs, [ex.length, D]);
-        const { loss, grads } = lossAndGrads(decoder.params, () => captionLoss(decoder, x, ex.map((e) => e.ids), dropRng));
-        x.dispose();
-        if (!Number.isFinite(loss)) { tf.dispose(grads); throw new DbridgeError(`training diverged: loss ${loss} at step ${state.step} (lower --lr?)`); }
-        optim.apply(grads, stepLr);
-        tf.dispose(grads);
-        state.step++;
-        lossSum += loss; lossCount++;
-        tokens += ex.reduce((a, e) => a + e.ids.length, 0);
-        bar?.update(b + 1, { loss: lossSum / lossCount, lr: stepLr, 'tok/s': Math.round(tokens / Math.max(1e-3, (Date.now() - t0) / 1000)) });
+      // The epoch's losses are summed on the device and read (awaited) every READ_EVERY steps for
+      // the progress bar and the divergence check, and at the epoch's end.
+      const lossSum = new DeviceSum();
+      let tokens = 0, shown = NaN;
+      const readLoss = async () => {
+        shown = await lossSum.mean();
+        if (lossSum.count > 0 && !Number.isFinite(shown)) throw new DbridgeError(`training diverged: loss ${shown} by step ${state.step} (lower --lr?)`);
+        return shown;
+      };
+      let trainLoss: number;
+      try {
+        for (let b = 0; b < stepsPerEpoch; b++) {
+          if (opts.maxSteps !== undefined && state.step >= opts.maxSteps) break;
+          const idx = order.length >= batchSize ? order.slice(b * batchSize, (b + 1) * batchSize) : order;
+          const ex = idx.map((i) => train[i]);
+          if (ex.length === 0) break;
+          const rows = new Float32Array(ex.length * D);
+          ex.forEach((e, i) => rows.set(base.subarray(e.row * D, (e.row + 1) * D), i * D));
+          const inputs = trainTreatmentNoise(treatment, rows, D, noiseRng, { noiseVariance });
+          const stepLr = linearWarmupDecay(state.step, lr, warmup, totalSteps);
+          const x = tf.tensor2d(inputs, [ex.length, D]);
+          const { loss, grads } = lossAndGrads(decoder.params, () => captionLoss(decoder, x, ex.map((e) => e.ids), dropRng));
+          x.dispose();
+          tf.dispose([optim.apply(grads, stepLr), ...Object.values(grads)]);
+          lossSum.add(loss);
+          state.step++;
+          tokens += ex.reduce((a, e) => a + e.ids.length, 0);
+          if ((b + 1) % READ_EVERY === 0) await readLoss();
+          bar?.update(b + 1, { loss: shown, lr: stepLr, 'tok/s': Math.round(tokens / Math.max(1e-3, (Date.now() - t0) / 1000)) });
+        }
+        trainLoss = lossSum.count > 0 ? await readLoss() : 0;
+      } finally {
+        lossSum.dispose();
       }
       const seconds = (Date.now() - t0) / 1000;
-      bar?.finish({ loss: lossSum / Math.max(1, lossCount) });
-      const valLoss = valInputs && val.length ? evalLoss(decoder, valInputs, D, val, batchSize) : null;
+      bar?.finish({ loss: trainLoss });
+      const valLoss = valInputs && val.length ? await evalLoss(decoder, valInputs, D, val, batchSize) : null;
       let metric: number | null = null;
       if (opts.scorer && opts.valImages) {
         const caps = await generateCaptions(decoder, opts.valImages.embeddings, opts.generate ?? {});
@@ -359,10 +377,10 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
         opts.valImages.ids.forEach((id, i) => { cands.set(String(id), caps[i]); refs.set(String(id), opts.valImages!.references[i]); });
         metric = await opts.scorer(cands, refs);
       }
-      const score = metric ?? (valLoss !== null ? -valLoss : -(lossSum / Math.max(1, lossCount)));
+      const score = metric ?? (valLoss !== null ? -valLoss : -trainLoss);
       const best = state.bestScore === null || score > state.bestScore;
       const rec: EpochRecord = {
-        epoch, step: state.step, trainLoss: lossSum / Math.max(1, lossCount), valLoss, metric, seconds,
+        epoch, step: state.step, trainLoss, valLoss, metric, seconds,
         tokensPerSecond: tokens / Math.max(1e-3, seconds), best,
       };
       state.history.push(rec);
@@ -370,11 +388,11 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
       state.epoch = epoch;
       log(`epoch ${epoch}: train loss ${rec.trainLoss.toFixed(4)}${valLoss !== null ? `, val loss ${valLoss.toFixed(4)}` : ''}` +
         `${metric !== null ? `, val ${opts.scorerName ?? 'metric'} ${metric.toFixed(4)}` : ''}, ${Math.round(rec.tokensPerSecond)} tok/s${best ? ' (best)' : ''}`);
-      const weights = decoder.weightsToHost();
+      const weights = await decoder.weightsToHost();
       const epState = { step: state.step, epoch, trainLoss: rec.trainLoss, valLoss, metric };
       if (opts.keepEpochs ?? true) saveCheckpoint(join(opts.out, 'epochs', `epoch-${String(epoch).padStart(2, '0')}`), { config: decoder.config, weights, state: epState });
       if (best) saveCheckpoint(opts.out, { config: decoder.config, weights, state: { ...epState, selectedBy: metric !== null ? opts.scorerName ?? 'metric' : valLoss !== null ? 'val loss' : 'train loss' } });
-      saveCheckpoint(resumeDir, { config: decoder.config, weights, optimizer: optim.stateToHost(), state: state as unknown as ResumeState & { step: number } });
+      saveCheckpoint(resumeDir, { config: decoder.config, weights, optimizer: await optim.stateToHost(), state: state as unknown as ResumeState & { step: number } });
       writeJsonAtomic(join(opts.out, 'train_log.json'), { options: hyper, lmSource: decoder.config.lmSource, bestEpoch: state.bestEpoch, history: state.history });
       opts.onEpoch?.(rec);
       if (opts.maxSteps !== undefined && state.step >= opts.maxSteps) break;

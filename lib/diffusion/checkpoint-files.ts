@@ -9,11 +9,11 @@ import { join } from 'node:path';
 export const PARTIAL = '.partial';
 const ORDER = ['weights.safetensors', 'ema.safetensors', 'optimizer.safetensors', 'config.json'];
 
-/** Runs `write(tmpDir)` then moves the files into `dir` (state.json last). */
-export function writeCheckpointAtomically(dir: string, write: (tmp: string) => void): void {
+/** Runs (and awaits) `write(tmpDir)`, then moves the files into `dir` (state.json last). */
+export async function writeCheckpointAtomically(dir: string, write: (tmp: string) => void | Promise<void>): Promise<void> {
   const tmp = join(dir, PARTIAL);
   rmSync(tmp, { recursive: true, force: true });
-  write(tmp);
+  await write(tmp);
   commitPartial(dir);
 }
 

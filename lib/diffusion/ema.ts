@@ -7,6 +7,7 @@ import { tf } from '../tf.ts';
 import type { HostArray } from '../io/dtype.ts';
 import { toFloat32 } from '../io/dtype.ts';
 import type { ParamStore } from '../nn/params.ts';
+import { tensorsToHost } from '../nn/params.ts';
 
 export interface EmaOptions {
   decay: number;
@@ -57,10 +58,9 @@ export class WeightEma {
     });
   }
 
-  toHost(): Map<string, HostArray> {
-    const out = new Map<string, HostArray>();
-    for (const [k, t] of this.shadow) out.set(k, { dtype: 'float32', shape: t.shape.slice(), data: t.dataSync() as Float32Array });
-    return out;
+  /** The averaged weights, read from the device (asynchronously; works on webgpu). */
+  toHost(): Promise<Map<string, HostArray>> {
+    return tensorsToHost(this.shadow);
   }
 
   load(arrays: Map<string, HostArray>, state: { step: number; initted: boolean }): void {

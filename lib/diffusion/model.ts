@@ -180,12 +180,12 @@ export class DiffusionModel implements DiffusionCore {
     return toFloat32(readNpy(join(dir, config.textMean)));
   }
 
-  /** Writes the checkpoint folder (raw weights = the denoiser's current parameters). */
-  save(dir: string, extras: SaveExtras = {}): void {
+  /** Writes the checkpoint folder (raw weights = the denoiser's current parameters, read asynchronously). */
+  async save(dir: string, extras: SaveExtras = {}): Promise<void> {
     const config: DiffusionCheckpointConfig = { format: 'dbridge-diffusion', version: 1, ...this.config, ...(extras.meta ?? {}) };
     saveCheckpoint(dir, {
       config,
-      weights: this.denoiser.params.toHost(),
+      weights: await this.denoiser.params.toHost(),
       ema: extras.ema,
       optimizer: extras.optimizer,
       state: { ...(extras.state ?? {}), step: extras.state?.step ?? 0 },

@@ -20,7 +20,7 @@ export async function runInWorkers(core: DiffusionCore, kind: 'bridge' | 'augmen
   if (!Number.isInteger(k) || k < 1) throw new DbridgeError(`workers must be a positive integer, got ${opts.workers}`);
   const config = (core as unknown as { config?: DiffusionConfig }).config;
   if (!config?.denoiser) throw new DbridgeError('parallel bridging needs a DiffusionModel (config + weights)');
-  const weights = [...core.denoiser.params.toHost()].map(([name, a]) => [name, { ...a, data: (a.data as Float32Array).slice() }] as const);
+  const weights = [...(await core.denoiser.params.toHost())].map(([name, a]) => [name, { ...a, data: (a.data as Float32Array).slice() }] as const);
   const backend = backendName();
   void tf;
   const out = new Float32Array(n * d);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { tf } from '../tf.ts';
 import { Adam, lossAndGrads } from '../nn/optim.ts';
+import { DeviceSum } from '../nn/device-sum.ts';
 import { checkpointExists, loadCheckpoint } from '../nn/checkpoint.ts';
 import { Progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
@@ -95,14 +96,15 @@ export class BatchSampler {
  * One optimiser step on a batch given as host arrays (B rows of x0 and noise, B timesteps): the
  * model's loss, gradients (summed over micro-batches of `microBatch` rows, each scaled by its
  * share of the batch so the total is the gradient of the batch-mean loss), then Adam with
- * clipping. Returns the batch loss and the gradient norm before clipping.
+ * clipping. Returns the batch loss and the gradient norm before clipping as device scalars
+ * (the caller disposes them): nothing is read back to the host, so steps queue on a GPU.
  */
 export function optimizerStep(model: DiffusionModel, opt: Adam, x0: Float32Array, noise: Float32Array, t: readonly number[],
-  lr: number, microBatch = 0): { loss: number; gradNorm: number } {
+  lr: number, microBatch = 0): { loss: tf.Scalar; gradNorm: tf.Scalar } {
   const B = t.length, L = model.length;
   const mb = microBatch > 0 ? Math.min(microBatch, B) : B;
   let acc: Record<string, tf.Tensor> | null = null;
-  let lossSum = 0;
+  const lossSum = new DeviceSum();
   try {
     for (let s = 0; s < B; s += mb) {
       const m = Math.min(mb, B - s);
@@ -111,7 +113,7 @@ export function optimizerStep(model: DiffusionModel, opt: Adam, x0: Float32Array
       const ts = t.slice(s, s + m);
       const { loss, grads } = lossAndGrads(model.denoiser.params, () => (m === B ? model.loss(xs, ts, ns) : tf.mul(model.loss(xs, ts, ns), m / B) as tf.Scalar));
       tf.dispose([xs, ns]);
-      lossSum += loss;
+      lossSum.add(loss);
       if (!acc) acc = grads;
       else {
         for (const [k, g] of Object.entries(grads)) {
@@ -121,11 +123,11 @@ export function optimizerStep(model: DiffusionModel, opt: Adam, x0: Float32Array
         }
       }
     }
-    if (!Number.isFinite(lossSum)) throw new DbridgeError(`training diverged: loss is ${lossSum}`);
     const gradNorm = opt.apply(acc!, lr);
-    return { loss: lossSum, gradNorm };
+    return { loss: lossSum.take(), gradNorm };
   } finally {
     if (acc) tf.dispose(Object.values(acc));
+    lossSum.dispose();
   }
 }
 
@@ -188,55 +190,69 @@ export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n:
     const total = Math.max(0, cfg.steps - start);
     const progress = opts.progress === false ? null : new Progress({ total, label: 'train-diffusion', unit: 'steps' });
     const t0 = Date.now();
-    let winLoss = 0, winNorm = 0, winCount = 0, lastLoss = NaN;
+    let lastLoss = NaN;
 
-    const saveNow = (step: number) => {
+    const saveNow = async (step: number) => {
       if (!out) return;
-      writeCheckpointAtomically(out, (tmp) => model.save(tmp, {
-        ema: ema.toHost(),
-        optimizer: opt.stateToHost(),
+      const [emaHost, optHost] = [await ema.toHost(), await opt.stateToHost()];
+      await writeCheckpointAtomically(out, (tmp) => model.save(tmp, {
+        ema: emaHost,
+        optimizer: optHost,
         state: { step, emaStep: ema.step, emaInitted: ema.initted, seed, rows: n },
         meta: { ...meta, train: { ...cfg, seed } },
       }));
       writeJsonAtomic(join(out, 'loss_curve.json'), { config: cfg, seed, points: curve });
     };
 
-    let step = start;
-    for (; step < cfg.steps; step++) {
-      const idx = sampler.indices(step);
-      const rng = new Rng(seed).fork(`step${step}`);
-      const t = Array.from({ length: B }, () => rng.int(T));
-      const noiseData = rng.normals(B * L);
-      const batch = new Float32Array(B * L);
-      for (let i = 0; i < B; i++) batch.set(z0.subarray(idx[i] * L, (idx[i] + 1) * L), i * L);
-      let loss: number, norm: number;
-      try {
-        ({ loss, gradNorm: norm } = optimizerStep(model, opt, batch, noiseData, t, cfg.lr, cfg.microBatch));
-      } catch (e) {
-        if (e instanceof DbridgeError && /diverged/.test(e.message)) throw new DbridgeError(`${e.message} at step ${step + 1}`);
-        throw e;
-      }
-      ema.update();
-      winLoss += loss; winNorm += norm; winCount++; lastLoss = loss;
-      const done = step + 1;
-      if (done % cfg.logEvery === 0 || done === cfg.steps) {
-        const p: LossPoint = { step: done, loss: winLoss / winCount, gradNorm: winNorm / winCount, elapsed: (Date.now() - t0) / 1000 };
-        curve.push(p);
-        opts.onLog?.(p);
-        winLoss = 0; winNorm = 0; winCount = 0;
-      }
-      progress?.update(done - start, { loss: lastLoss });
-      if (done % cfg.checkpointEvery === 0 && done !== cfg.steps) saveNow(done);
-      if (opts.maxSeconds !== undefined && (Date.now() - t0) / 1000 >= opts.maxSeconds) { step++; break; }
-      if (done % 20 === 0) await new Promise((r) => setImmediate(r));
-    }
-    if (winCount > 0) {
-      const p: LossPoint = { step, loss: winLoss / winCount, gradNorm: winNorm / winCount, elapsed: (Date.now() - t0) / 1000 };
+    // Loss and gradient-norm sums of the current window stay on the device; they are read
+    // (awaited) only when a loss-curve point is logged or a checkpoint is written, where a
+    // non-finite loss stops the run before anything is saved.
+    const winLoss = new DeviceSum(), winNorm = new DeviceSum();
+    let winFirst = start + 1;
+    const readWindow = async (done: number) => {
+      const [mean, norm] = await Promise.all([winLoss.mean(), winNorm.mean()]);
+      if (!Number.isFinite(mean)) throw new DbridgeError(`training diverged: loss is ${mean} in steps ${winFirst}-${done}`);
+      return { mean, norm };
+    };
+    const flushWindow = async (done: number) => {
+      if (winLoss.count === 0) return;
+      const { mean, norm } = await readWindow(done);
+      winLoss.reset(); winNorm.reset();
+      const p: LossPoint = { step: done, loss: mean, gradNorm: norm, elapsed: (Date.now() - t0) / 1000 };
       curve.push(p);
       opts.onLog?.(p);
+      lastLoss = mean;
+      winFirst = done + 1;
+    };
+
+    let step = start;
+    try {
+      for (; step < cfg.steps; step++) {
+        const idx = sampler.indices(step);
+        const rng = new Rng(seed).fork(`step${step}`);
+        const t = Array.from({ length: B }, () => rng.int(T));
+        const noiseData = rng.normals(B * L);
+        const batch = new Float32Array(B * L);
+        for (let i = 0; i < B; i++) batch.set(z0.subarray(idx[i] * L, (idx[i] + 1) * L), i * L);
+        const { loss, gradNorm } = optimizerStep(model, opt, batch, noiseData, t, cfg.lr, cfg.microBatch);
+        ema.update();
+        winLoss.add(loss); winNorm.add(gradNorm);
+        const done = step + 1;
+        if (done % cfg.logEvery === 0 || done === cfg.steps) await flushWindow(done);
+        progress?.update(done - start, { loss: lastLoss });
+        if (done % cfg.checkpointEvery === 0 && done !== cfg.steps) {
+          if (winLoss.count > 0) await readWindow(done); // never checkpoint diverged weights
+          await saveNow(done);
+        }
+        if (opts.maxSeconds !== undefined && (Date.now() - t0) / 1000 >= opts.maxSeconds) { step++; break; }
+        if (done % 20 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await flushWindow(step);
+    } finally {
+      winLoss.dispose(); winNorm.dispose();
     }
     progress?.finish({ loss: lastLoss });
-    if (step > start || (out && !checkpointExists(out))) saveNow(step);
+    if (step > start || (out && !checkpointExists(out))) await saveNow(step);
     const seconds = (Date.now() - t0) / 1000;
     const last = curve.length ? curve[curve.length - 1].loss : NaN;
     return { startStep: start, endStep: step, curve, finalLoss: last, seconds, stepsPerSecond: seconds > 0 ? (step - start) / seconds : 0, config: cfg };

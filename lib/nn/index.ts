@@ -2,5 +2,6 @@
 export * from './layers.ts';
 export * from './params.ts';
 export * from './optim.ts';
+export * from './device-sum.ts';
 export * from './checkpoint.ts';
 export { registerWasmKernels } from './kernels.ts';

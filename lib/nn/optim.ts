@@ -1,11 +1,14 @@
 // Adam / AdamW over a ParamStore (the EMA of weights lives in lib/diffusion/ema.ts, with ema_pytorch's semantics), with global gradient-norm clipping (torch clip_grad_norm_
 // semantics: scale by max_norm / (norm + 1e-6) when norm > max_norm) and state that can be saved
 // and restored for --resume. Follows torch.optim.Adam / AdamW (bias-corrected moments; AdamW's
-// decoupled weight decay p -= lr * wd * p before the Adam update).
+// decoupled weight decay p -= lr * wd * p before the Adam update). Nothing here reads the device
+// synchronously (webgpu cannot): the gradient norm, the clip factor and the loss stay on the device
+// as scalar tensors, and state is read with `await` (stateToHost) at checkpoint boundaries.
 import { tf } from '../tf.ts';
 import type { HostArray } from '../io/dtype.ts';
 import { toFloat32 } from '../io/dtype.ts';
 import type { ParamStore } from './params.ts';
+import { tensorsToHost } from './params.ts';
 
 export interface AdamConfig {
   lr: number;
@@ -34,27 +37,29 @@ export class Adam {
     }
   }
 
-  /** Global L2 norm of the gradients (a number). */
-  static gradNorm(grads: Record<string, tf.Tensor>): number {
-    return tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+  /** Global L2 norm of the gradients, as a scalar tensor on the device (the caller disposes it). */
+  static gradNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
+    return tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
   }
 
   /**
    * Applies one update with `grads` (keyed like the store; missing keys are treated as zero
    * gradients and skipped). `lr` overrides the configured rate (for schedules). Returns the
-   * gradient norm before clipping. Does not dispose `grads`.
+   * gradient norm before clipping as a device scalar (the caller disposes it; read it with
+   * `await norm.data()` when needed). Clipping multiplies by torch's clamp(max / (norm + 1e-6), max = 1),
+   * computed on the device. Does not dispose `grads`.
    */
-  apply(grads: Record<string, tf.Tensor>, lr = this.config.lr): number {
+  apply(grads: Record<string, tf.Tensor>, lr = this.config.lr): tf.Scalar {
     const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm } = this.config;
     const norm = Adam.gradNorm(grads);
-    const scale = clipGradNorm !== undefined && norm > clipGradNorm ? clipGradNorm / (norm + 1e-6) : 1;
     this.step++;
     const bc1 = 1 - Math.pow(beta1, this.step), bc2 = 1 - Math.pow(beta2, this.step);
     tf.tidy(() => {
+      const scale = clipGradNorm !== undefined ? tf.minimum(tf.div(clipGradNorm, tf.add(norm, 1e-6)), 1) : null;
       for (const [k, p] of this.params.vars) {
         const g0 = grads[k];
         if (!g0) continue;
-        const g = scale !== 1 ? tf.mul(g0, scale) : g0;
+        const g = scale ? tf.mul(g0, scale) : g0;
         const m = this.m.get(k)!, v = this.v.get(k)!;
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
@@ -68,10 +73,8 @@ export class Adam {
     return norm;
   }
 
-  stateToHost(): Map<string, HostArray> {
-    const out = new Map<string, HostArray>();
-    for (const [k, t] of this.m) out.set(`m.${k}`, { dtype: 'float32', shape: t.shape.slice(), data: t.dataSync() as Float32Array });
-    for (const [k, t] of this.v) out.set(`v.${k}`, { dtype: 'float32', shape: t.shape.slice(), data: t.dataSync() as Float32Array });
+  async stateToHost(): Promise<Map<string, HostArray>> {
+    const out = await tensorsToHost([...[...this.m].map(([k, t]) => [`m.${k}`, t] as const), ...[...this.v].map(([k, t]) => [`v.${k}`, t] as const)]);
     out.set('step', { dtype: 'float64', shape: [1], data: Float64Array.from([this.step]) });
     return out;
   }
@@ -96,14 +99,12 @@ export function linearWarmupDecay(step: number, lr: number, warmup: number, tota
 }
 
 /**
- * Loss and gradients of `lossFn` with respect to every variable of the store: returns the loss
- * value (a number) and the gradients (caller disposes them with tf.dispose).
+ * Loss and gradients of `lossFn` with respect to every variable of the store: returns the loss as
+ * a device scalar and the gradients (the caller disposes both, e.g. tf.dispose([loss, ...grads])).
  */
-export function lossAndGrads(params: ParamStore, lossFn: () => tf.Scalar): { loss: number; grads: Record<string, tf.Tensor> } {
+export function lossAndGrads(params: ParamStore, lossFn: () => tf.Scalar): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
   const varList = [...params.vars.values()];
-  const { value, grads } = tf.variableGrads(lossFn, varList);
-  const loss = value.dataSync()[0];
-  value.dispose();
+  const { value: loss, grads } = tf.variableGrads(lossFn, varList);
   const byName: Record<string, tf.Tensor> = {};
   const nameOf = new Map(varList.map((v, i) => [v.name, [...params.vars.keys()][i]]));
   for (const [vn, g] of Object.entries(grads)) byName[nameOf.get(vn)!] = g;

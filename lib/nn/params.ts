@@ -1,5 +1,6 @@
 // A named store of trainable tf.Variables, with conversion to and from host arrays
-// (safetensors), counting, and initialisers drawn from the project's seeded Rng.
+// (safetensors), counting, and initialisers drawn from the project's seeded Rng. Device reads are
+// asynchronous (`await t.data()`), so they work on every backend, webgpu included.
 import { tf } from '../tf.ts';
 import type { HostArray } from '../io/dtype.ts';
 import { toFloat32, numel } from '../io/dtype.ts';
@@ -34,10 +35,9 @@ export class ParamStore {
     return n;
   }
 
-  toHost(): Map<string, HostArray> {
-    const out = new Map<string, HostArray>();
-    for (const [k, v] of this.vars) out.set(k, { dtype: 'float32', shape: v.shape.slice(), data: v.dataSync() as Float32Array });
-    return out;
+  /** Every parameter's values, read from the device (asynchronously). */
+  toHost(): Promise<Map<string, HostArray>> {
+    return tensorsToHost(this.vars);
   }
 
   /** Loads values by name; every parameter must be present with its shape unless `strict` is false. */
@@ -60,6 +60,13 @@ export class ParamStore {
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }
+}
+
+/** Reads named float32 tensors to host arrays, all transfers in flight at once. */
+export async function tensorsToHost(entries: Iterable<readonly [string, tf.Tensor]>): Promise<Map<string, HostArray>> {
+  const list = [...entries];
+  const data = await Promise.all(list.map(([, t]) => t.data() as Promise<Float32Array>));
+  return new Map(list.map(([k, t], i) => [k, { dtype: 'float32', shape: t.shape.slice(), data: data[i] }]));
 }
 
 /** Initialisers on the seeded Rng (host-side draws, so the values do not depend on the backend). */

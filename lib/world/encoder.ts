@@ -16,7 +16,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
 import { backendName, initBackend } from '../backend.ts';
-import { Adam, ParamStore, checkpointExists, loadCheckpoint, lossAndGrads, registerWasmKernels, saveCheckpoint } from '../nn/index.ts';
+import { Adam, ParamStore, READ_EVERY, checkpointExists, loadCheckpoint, lossAndGrads, registerWasmKernels, saveCheckpoint } from '../nn/index.ts';
 import { readWorldEntries, readWorldImages, readWorldMeta, type WorldImageEntry } from './generate.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
@@ -202,9 +202,9 @@ export class WorldEncoder implements Encoder {
     return out;
   }
 
-  /** exp(logit_scale), the inverse temperature. */
-  logitScale(): number {
-    return Math.exp(this.params.get('logit_scale').dataSync()[0]);
+  /** exp(logit_scale), the inverse temperature (read from the device asynchronously). */
+  async logitScale(): Promise<number> {
+    return Math.exp((await this.params.get('logit_scale').data())[0]);
   }
 
   dispose(): void {
@@ -346,8 +346,8 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   }
 
   const encoder = new WorldEncoder(params, config);
-  const save = (step: number, loss: number, done: boolean) => saveCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir, {
-    config, weights: params.toHost(), optimizer: new Map([...prefix(adam.stateToHost(), 'main.'), ...prefix(adamScale.stateToHost(), 'scale.')]),
+  const save = async (step: number, loss: number, done: boolean) => saveCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir, {
+    config, weights: await params.toHost(), optimizer: new Map([...prefix(await adam.stateToHost(), 'main.'), ...prefix(await adamScale.stateToHost(), 'scale.')]),
     state: { step, done, loss, seconds: (Date.now() - t0) / 1000, configHash: hash, provenance: provenance(backendName()) },
   });
 
@@ -363,46 +363,57 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
     const stopAt = opts.maxStepsThisRun !== undefined ? Math.min(train.steps, step + opts.maxStepsThisRun) : train.steps;
     const progress = opts.quiet ? null : new Progress({ total: train.steps, label: 'train-encoder', unit: 'steps' });
     const pix = new Uint8Array(B * S * S * 3);
-    for (; step < stopAt; step++) {
-      const rng = root.fork(`step/${step}`);
-      const idx = sampleDistinct(rng, entries.length, B);
-      const rows = idx.map((i) => tokenized[i][rng.int(tokenized[i].length)]);
-      idx.forEach((i, b) => pix.set(pixels.subarray(i * S * S * 3, (i + 1) * S * S * 3), b * S * S * 3));
-      const L = Math.min(arch.contextLength, Math.ceil(Math.max(...rows.map((r) => r.length)) / 4) * 4);
-      const ids = new Int32Array(B * L);
-      rows.forEach((r, b) => ids.set(r, b * L));
-      const patches = tf.tensor4d(patchify(pix, B, S), [B, T, 4, 48]);
-      const idT = tf.tensor2d(ids, [B, L], 'int32');
-      const lengths = rows.map((r) => r.length);
-      const res = lossAndGrads(params, () => clipLoss(imageForward(params, arch, patches), textForward(params, arch, idT, lengths), params.get('logit_scale')));
-      tf.dispose([patches, idT]);
-      if (!Number.isFinite(res.loss)) {
-        tf.dispose(res.grads);
-        throw new DbridgeError(`train-encoder: loss became ${res.loss} at step ${step}; try a lower --lr`);
+    // The latest step's loss stays on the device; it is read (awaited) every READ_EVERY steps for
+    // the progress bar and the divergence check, and before each checkpoint.
+    let lossT: tf.Scalar | null = null, lossStep = step;
+    const readLoss = async () => {
+      if (!lossT) return;
+      loss = (await lossT.data())[0];
+      if (!Number.isFinite(loss)) throw new DbridgeError(`train-encoder: loss became ${loss} by step ${lossStep}; try a lower --lr`);
+      progress?.update(lossStep + 1, { loss, T: 1 / (await encoder.logitScale()) });
+    };
+    try {
+      for (; step < stopAt; step++) {
+        const rng = root.fork(`step/${step}`);
+        const idx = sampleDistinct(rng, entries.length, B);
+        const rows = idx.map((i) => tokenized[i][rng.int(tokenized[i].length)]);
+        idx.forEach((i, b) => pix.set(pixels.subarray(i * S * S * 3, (i + 1) * S * S * 3), b * S * S * 3));
+        const L = Math.min(arch.contextLength, Math.ceil(Math.max(...rows.map((r) => r.length)) / 4) * 4);
+        const ids = new Int32Array(B * L);
+        rows.forEach((r, b) => ids.set(r, b * L));
+        const patches = tf.tensor4d(patchify(pix, B, S), [B, T, 4, 48]);
+        const idT = tf.tensor2d(ids, [B, L], 'int32');
+        const lengths = rows.map((r) => r.length);
+        const res = lossAndGrads(params, () => clipLoss(imageForward(params, arch, patches), textForward(params, arch, idT, lengths), params.get('logit_scale')));
+        tf.dispose([patches, idT]);
+        // the temperature has its own optimiser (and learning-rate multiplier); the rest is clipped together
+        const { logit_scale: scaleGrad, ...rest } = res.grads;
+        const norms = [adam.apply(rest, lrAt(step, train))];
+        if (train.fixedTemperature === null) norms.push(adamScale.apply({ logit_scale: scaleGrad }, lrAt(step, train) * train.logitScaleLrMult));
+        tf.dispose([...norms, ...Object.values(res.grads)]);
+        lossT?.dispose();
+        lossT = res.loss; lossStep = step;
+        if ((step + 1) % READ_EVERY === 0) await readLoss();
+        if ((step + 1) % every === 0 && step + 1 < stopAt) { await readLoss(); await save(step + 1, loss, false); }
       }
-      // the temperature has its own optimiser (and learning-rate multiplier); the rest is clipped together
-      const { logit_scale: scaleGrad, ...rest } = res.grads;
-      adam.apply(rest, lrAt(step, train));
-      if (train.fixedTemperature === null) adamScale.apply({ logit_scale: scaleGrad }, lrAt(step, train) * train.logitScaleLrMult);
-      tf.dispose(res.grads);
-      loss = res.loss;
-      progress?.update(step + 1, { loss, T: 1 / encoder.logitScale() });
-      if ((step + 1) % every === 0 && step + 1 < stopAt) save(step + 1, loss, false);
+      await readLoss();
+    } finally {
+      (lossT as tf.Scalar | null)?.dispose();
     }
     progress?.finish({ loss });
   }
   const trainSeconds = (Date.now() - tTrain) / 1000;
   const done = step >= train.steps;
   const trained = step > startStep || startStep === 0;
-  if (trained) save(step, loss, done);
+  if (trained) await save(step, loss, done);
   let retrieval: RetrievalReport | undefined;
   const evalSplit = opts.evalSplit ?? 'test';
   if (done && evalSplit !== 'none') {
     retrieval = await evaluateRetrieval(encoder, opts.worldDir, evalSplit);
-    writeJsonAtomic(join(opts.outDir, 'eval.json'), { retrieval, logitScale: encoder.logitScale(), step, provenance: provenance(backendName()) });
+    writeJsonAtomic(join(opts.outDir, 'eval.json'), { retrieval, logitScale: await encoder.logitScale(), step, provenance: provenance(backendName()) });
   }
   const result: TrainWorldEncoderResult = {
-    outDir: opts.outDir, step, loss, logitScale: encoder.logitScale(), seconds: (Date.now() - t0) / 1000,
+    outDir: opts.outDir, step, loss, logitScale: await encoder.logitScale(), seconds: (Date.now() - t0) / 1000,
     stepsPerSecond: (step - startStep) / Math.max(1e-9, trainSeconds), retrieval, done,
   };
   encoder.dispose();

@@ -68,7 +68,7 @@ test('train-decoder then caption (raw, mean, decap, --diffusion) writes COCO res
     // bridging through a (random) diffusion checkpoint, imported on demand
     const diff = join(root, 'diffusion');
     const model = DiffusionModel.create(diffusionConfig({ kind: 'resmlp', length: D, width: 32, blocks: 1, timeDim: 16 }, 'official'), 0);
-    model.save(diff); model.dispose();
+    await model.save(diff); model.dispose();
     const out = join(root, 'res-bridged.json');
     await run(['caption', '--decoder', dec, '--embeddings', img, '--diffusion', diff, '--M', '200', '--steps', '2', '--output', out, '--method', 'beam', '--beam-size', '2', '--limit', '3']);
     const res = JSON.parse(readFileSync(out, 'utf8')) as { image_id: number }[];

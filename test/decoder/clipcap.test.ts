@@ -17,7 +17,7 @@ before(async () => { await setupBackend(); });
 
 test('a ClipCap state dict round-trips into a decoder with the same prefixes and captions', async () => {
   const dec = createDecoder({ inputDim: 12, lm: 'tiny', lmOverrides: { nLayer: 1, nPositions: 64 }, prefixLength: 3, treatment: 'augmented', seed: 4 });
-  const host = dec.params.toHost();
+  const host = await dec.params.toHost();
   const sd = new Map<string, HostArray>();
   for (const [k, v] of host) {
     if (k.startsWith('gpt.')) sd.set('model.gpt.transformer.' + k.slice(4), v);

@@ -114,15 +114,15 @@ test('the paper mapper (projection + projector + soft prompts) trains and its gr
   let first = 0, last = 0;
   for (let i = 0; i < 25; i++) {
     await assertNoLeak(() => {
-      const { loss, grads } = lossAndGrads(dec.params, () => captionLoss(dec, x, ex, new Rng(i)));
+      const { loss: lossT, grads } = lossAndGrads(dec.params, () => captionLoss(dec, x, ex, new Rng(i)));
+      const loss = lossT.dataSync()[0];
       if (i === 0) {
         first = loss;
         assert.ok(tf.tidy(() => tf.sum(tf.abs(grads['mapper.prompts'])).dataSync()[0]) > 0, 'no gradient on the soft prompts');
         assert.ok(tf.tidy(() => tf.sum(tf.abs(grads['gpt.wte.weight'])).dataSync()[0]) > 0, 'no gradient on wte');
       }
       last = loss;
-      opt.apply(grads);
-      tf.dispose(grads);
+      tf.dispose([lossT, opt.apply(grads), ...Object.values(grads)]);
     }, 'training step');
   }
   assert.ok(last < first * 0.7, `loss ${first} -> ${last}`);

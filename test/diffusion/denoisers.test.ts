@@ -92,7 +92,7 @@ test('Unet1D: a Trainer1D state dict (model. prefix + schedule buffers) imports 
   for (const [k, v] of a) assert.deepEqual(b.get(k)!.data, v.data);
 });
 
-test('Unet1D: bad state dicts give clear DbridgeErrors', () => {
+test('Unet1D: bad state dicts give clear DbridgeErrors', async () => {
   const cfg = denoiserPreset('small') as Unet1DConfig;
   const base = officialState('small');
   const missing = new Map(base); missing.delete('mid_attn.fn.fn.to_out.bias');
@@ -106,7 +106,7 @@ test('Unet1D: bad state dicts give clear DbridgeErrors', () => {
   // the paper weights against the small config: every key is there but shapes differ or are unexpected
   assert.throws(() => unet1dFromTorchStateDict(officialState('small'), denoiserPreset('paper') as Unet1DConfig), DbridgeError);
   const d = createDenoiser(cfg, 0);
-  const w = d.params.toHost(); w.delete('init_conv.bias');
+  const w = await d.params.toHost(); w.delete('init_conv.bias');
   assert.throws(() => loadDenoiserWeights(d, w), (e: Error) => e instanceof DbridgeError && /lacks 1 parameter/.test(e.message));
   const x = tf.zeros([2, 32]) as tf.Tensor2D;
   assert.throws(() => d.apply(x, 3), (e: Error) => e instanceof DbridgeError && /expected \[B, 64\]/.test(e.message));
@@ -116,7 +116,8 @@ test('Unet1D: bad state dicts give clear DbridgeErrors', () => {
 
 /** Central finite differences of loss(params) for a few elements of named parameters vs the analytic gradient. */
 function fdCheck(d: Denoiser, names: string[], loss: () => tf.Scalar, perParam = 2, eps = 1e-2): void {
-  const { grads } = lossAndGrads(d.params, loss);
+  const { loss: value, grads } = lossAndGrads(d.params, loss);
+  value.dispose();
   const rng = new Rng(11);
   for (const name of names) {
     const v = d.params.get(name);
@@ -169,8 +170,8 @@ test('Unet1D: a number timestep equals the same timestep as a tensor; apply and 
   const b = d.apply(x, tt);
   assert.equal(maxAbsDiff(a.dataSync(), b.dataSync()), 0);
   await assertNoLeak(() => {
-    const { grads } = lossAndGrads(d.params, () => tf.mean(tf.square(d.apply(x, tt))) as tf.Scalar);
-    tf.dispose(Object.values(grads));
+    const { loss, grads } = lossAndGrads(d.params, () => tf.mean(tf.square(d.apply(x, tt))) as tf.Scalar);
+    tf.dispose([loss, ...Object.values(grads)]);
   }, 'Unet1D gradient step');
   tf.dispose([x, tt, a, b]);
   d.dispose();
@@ -191,9 +192,9 @@ test('ResMLP: shapes, parameter count, gradients (finite differences), no leaks'
   const y2 = d.apply(x, 900);
   assert.ok(maxAbsDiff(y.dataSync(), y2.dataSync()) > 1e-3);
   await assertNoLeak(() => {
-    const { grads } = lossAndGrads(d.params, () => tf.mean(tf.square(d.apply(x, 3))) as tf.Scalar);
+    const { loss, grads } = lossAndGrads(d.params, () => tf.mean(tf.square(d.apply(x, 3))) as tf.Scalar);
     for (const [k, g] of Object.entries(grads)) assert.ok(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]) > 0, `zero gradient for ${k}`);
-    tf.dispose(Object.values(grads));
+    tf.dispose([loss, ...Object.values(grads)]);
   }, 'ResMLP gradient step');
   const probe = probeLoss(d, 3, 9);
   fdCheck(d, ['time_mlp.0.weight', 'in_proj.weight', 'blocks.1.film.weight', 'blocks.1.norm.weight', 'blocks.2.fc2.bias', 'out_proj.weight'], probe.loss);

@@ -95,9 +95,9 @@ test('leak checks: each conversion function called directly', async () => {
 test('checkpoint folder: save, load (raw / ema), same outputs; clear errors', async () => {
   const dir = tmpDir();
   const m = DiffusionModel.create(diffusionConfig(small(), 'official'), 3);
-  const ema = m.denoiser.params.toHost();
+  const ema = await m.denoiser.params.toHost();
   for (const a of ema.values()) (a.data as Float32Array).fill(0.01);
-  m.save(dir, { ema, state: { step: 7 }, meta: { textMean: 'text_mean.npy' } });
+  await m.save(dir, { ema, state: { step: 7 }, meta: { textMean: 'text_mean.npy' } });
   for (const f of ['weights.safetensors', 'ema.safetensors', 'config.json', 'state.json']) assert.ok(existsSync(join(dir, f)), f);
   const cfg = JSON.parse((await import('node:fs')).readFileSync(join(dir, 'config.json'), 'utf8'));
   assert.equal(cfg.format, 'dbridge-diffusion'); assert.equal(cfg.denoiser.kind, 'unet1d'); assert.equal(cfg.objective, 'pred_x0');
@@ -109,7 +109,7 @@ test('checkpoint folder: save, load (raw / ema), same outputs; clear errors', as
   assert.equal(maxAbsDiff(a.dataSync(), b.dataSync()), 0);
   const m3 = DiffusionModel.load(dir, { weights: 'ema' });
   assert.equal(m3.loadedWeights, 'ema');
-  assert.equal(m3.denoiser.params.toHost().values().next().value!.data[0], Math.fround(0.01));
+  assert.equal((await m3.denoiser.params.toHost()).values().next().value!.data[0], Math.fround(0.01));
   tf.dispose([a, b, x]); m.dispose(); m2.dispose(); m3.dispose();
   rmSync(join(dir, 'ema.safetensors'));
   assert.throws(() => DiffusionModel.load(dir, { weights: 'ema' }), /no ema.safetensors/);

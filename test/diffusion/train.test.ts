@@ -101,20 +101,23 @@ test('checkpoints + exact resume: 3 steps, then resume to 6 == 6 steps straight'
   c.dispose();
 });
 
-test('micro-batches give the same update as the whole batch', () => {
+test('micro-batches give the same update as the whole batch', async () => {
   const make = () => DiffusionModel.create(cfg(), 4);
   const r = new Rng(2);
   const B = 8, x0 = z0.subarray(0, B * L), noise = r.normals(B * L), t = [0, 10, 100, 300, 500, 700, 900, 999];
-  const results = [0, 4, 3].map((mb) => {
+  const results = [];
+  for (const mb of [0, 4, 3]) {
     const m = make();
     const opt = new Adam(m.denoiser.params, { lr: 1e-3, beta1: 0.9, beta2: 0.99, clipGradNorm: 1 });
     const before = tf.memory().numTensors;
     const s = optimizerStep(m, opt, x0, noise, t, 1e-3, mb);
-    assert.equal(tf.memory().numTensors, before, `optimizerStep (micro-batch ${mb}) leaked`);
-    const w = m.denoiser.params.toHost();
+    assert.equal(tf.memory().numTensors, before + 2, `optimizerStep (micro-batch ${mb}) leaked (it returns 2 scalars)`);
+    const [loss, gradNorm] = [(await s.loss.data())[0], (await s.gradNorm.data())[0]];
+    tf.dispose([s.loss, s.gradNorm]);
+    const w = await m.denoiser.params.toHost();
     opt.dispose(); m.dispose();
-    return { ...s, w };
-  });
+    results.push({ loss, gradNorm, w });
+  }
   for (const k of [1, 2]) {
     assert.ok(Math.abs(results[k].loss - results[0].loss) <= 1e-5 * results[0].loss, `loss ${results[k].loss} vs ${results[0].loss}`);
     assert.ok(Math.abs(results[k].gradNorm - results[0].gradNorm) <= 1e-4 * results[0].gradNorm);

@@ -90,9 +90,8 @@ test('Adam matches torch.optim.Adam on a quadratic and leaks nothing', async () 
   const ema = new WeightEma(store, { decay: 0.5, every: 1, afterStep: 0 });
   await assertNoLeak(() => {
     for (let s = 0; s < 3; s++) {
-      const { grads } = lossAndGrads(store, () => tf.sum(tf.square(store.get('w'))) as tf.Scalar);
-      opt.apply(grads);
-      tf.dispose(grads);
+      const { loss, grads } = lossAndGrads(store, () => tf.sum(tf.square(store.get('w'))) as tf.Scalar);
+      tf.dispose([loss, opt.apply(grads), ...Object.values(grads)]);
       ema.update();
     }
   }, 'Adam steps');

@@ -21,7 +21,7 @@ const samplePeak = () => { peakBytes = Math.max(peakBytes, tf.memory().numBytes)
 
 interface TrainTiming { msPerStep: number; tokensPerSecond: number; tokensPerCpuSecond: number; captionsPerSecond: number; positionsPerStep: number; tokensPerStep: number; steps: number }
 
-function timeTraining(decoder: CaptionDecoder, captions: string[], batch: number, steps: number, warmup: number, update = true): TrainTiming {
+async function timeTraining(decoder: CaptionDecoder, captions: string[], batch: number, steps: number, warmup: number, update = true): Promise<TrainTiming> {
   const D = decoder.inputDim;
   let optim: Adam | null = null;
   if (update) tf.tidy(() => { optim = new Adam(decoder.params, { lr: 1e-4, weightDecay: 0.01 }); });
@@ -32,10 +32,11 @@ function timeTraining(decoder: CaptionDecoder, captions: string[], batch: number
     const ex = Array.from({ length: batch }, (_, i) => ids[(s * batch + i) % ids.length]);
     const x = tf.tensor2d(normalizeRows(rng.normals(batch * D), D), [batch, D]);
     const t0 = performance.now(), c0 = process.cpuUsage();
-    const { grads } = lossAndGrads(decoder.params, () => captionLoss(decoder, x, ex));
-    if (optim) (optim as Adam).apply(grads);
+    const { loss, grads } = lossAndGrads(decoder.params, () => captionLoss(decoder, x, ex));
+    const norm = optim ? (optim as Adam).apply(grads) : null;
+    await loss.data(); // waits for the step (a no-op on wasm/cpu, the GPU's queue on webgpu)
     samplePeak();
-    tf.dispose([grads, x] as unknown as tf.Tensor[]);
+    tf.dispose([loss, ...(norm ? [norm] : []), ...Object.values(grads), x]);
     const dt = performance.now() - t0, dc = process.cpuUsage(c0);
     if (s >= warmup) {
       wall += dt; cpu += (dc.user + dc.system) / 1000;
@@ -79,7 +80,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
   const cpuLike = ['wasm', 'cpu'].includes(tf.getBackend());
   peakBytes = 0;
   const smallTrain = createDecoder({ inputDim: 512, lm: 'small', vocab: cpuLike ? vocab.ids : null, treatment: 'augmented', seed: 0 });
-  const smallTrainTiming = timeTraining(smallTrain, captions, quick ? 2 : 4, quick ? 1 : 2, 1, !cpuLike);
+  const smallTrainTiming = await timeTraining(smallTrain, captions, quick ? 2 : 4, quick ? 1 : 2, 1, !cpuLike);
   smallTrain.dispose();
   const small = createDecoder({ inputDim: 512, lm: 'small', vocab: null, treatment: 'augmented', seed: 0 });
   out.gpt2Small = {
@@ -94,7 +95,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
   const tiny = createDecoder({ inputDim: 64, lm: 'tiny', vocab: vocab.ids, treatment: 'plain', seed: 0 });
   out.tiny = {
     config: tiny.config.lm, mapper: tiny.config.mapper, parameters: tiny.params.count(),
-    train: timeTraining(tiny, captions, 40, quick ? 3 : 15, 2),
+    train: await timeTraining(tiny, captions, 40, quick ? 3 : 15, 2),
     greedy: await timeGeneration(tiny, quick ? 64 : 256, 15, 'greedy'),
     beam5: await timeGeneration(tiny, quick ? 16 : 64, 15, 'beam'),
     peakTfBytes: peakBytes,
@@ -106,7 +107,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     for (const [nLayer, nEmbd, nHead, prefixLength] of [[2, 64, 2, 10], [1, 64, 2, 10], [2, 64, 2, 4], [2, 128, 4, 10], [4, 64, 2, 10]]) {
       const lm: Partial<Gpt2Config> = { nLayer, nEmbd, nHead };
       const d = createDecoder({ inputDim: 64, lm: 'tiny', lmOverrides: lm, prefixLength, vocab: vocab.ids, treatment: 'plain', seed: 0 });
-      const t = timeTraining(d, captions, 40, 8, 2);
+      const t = await timeTraining(d, captions, 40, 8, 2);
       sweep.push({ nLayer, nEmbd, nHead, prefixLength, parameters: d.params.count(), msPerStep: t.msPerStep, tokensPerSecond: t.tokensPerSecond, tokensPerCpuSecond: t.tokensPerCpuSecond });
       d.dispose();
     }

@@ -52,8 +52,8 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     let bwd: { wallMs: number; cpuMs: number } | null = null;
     if (c.backward) {
       bwd = measure(() => {
-        const { grads } = lossAndGrads(d.params, () => tf.mean(tf.square(d.apply(x, t))) as tf.Scalar);
-        tf.dispose(Object.values(grads));
+        const { loss, grads } = lossAndGrads(d.params, () => tf.mean(tf.square(d.apply(x, t))) as tf.Scalar);
+        tf.dispose([loss, ...Object.values(grads)]);
       }, reps);
     }
     const cost = denoiserCost(cfg);

@@ -58,9 +58,9 @@ const spec: CommandSpec = {
       if (textMean.length !== config.length) throw new DbridgeError(`--text-mean has ${textMean.length} values, the model works on dimension ${config.length}`);
     }
     try {
-      writeCheckpointAtomically(out, (tmp) => {
+      await writeCheckpointAtomically(out, async (tmp) => {
         if (textMean) writeNpy(join(tmp, 'text_mean.npy'), { dtype: 'float32', shape: [textMean.length], data: textMean });
-        model.save(tmp, {
+        await model.save(tmp, {
           state: { step: 0 },
           meta: { ...(textMean ? { textMean: 'text_mean.npy' } : {}), source: { kind: 'official-state-dict', file: basename(file), sha256: fileHash(file) } },
         });
