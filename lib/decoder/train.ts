@@ -20,11 +20,13 @@ import { writeJsonAtomic, readJson, ensureDir } from '../util/fs.ts';
 import { Progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { configHash, sha256 } from '../util/hash.ts';
+import { checkResume } from '../util/resume.ts';
+import { lockFolder } from '../util/lock.ts';
 import { createDecoder, decoderFromWeights, type CaptionDecoder, type DecoderConfig, type LmSpec } from './model.ts';
 import { GPT2_SMALL, GPT2_TINY, type Gpt2Config } from './gpt2.ts';
 import type { MapperVariant } from './mapper.ts';
 import { Vocab, FULL_STOP_IDS } from './tokenizer.ts';
-import { checkMatrix, checkTrainTreatment, trainTreatmentBase, trainTreatmentEval, trainTreatmentNoise, type TrainTreatment } from './treatments.ts';
+import { DEFAULT_NOISE_VARIANCE, checkMatrix, checkTrainTreatment, trainTreatmentBase, trainTreatmentEval, trainTreatmentNoise, type TrainTreatment } from './treatments.ts';
 import { generateCaptions, type GenerateOptions } from './generate.ts';
 
 /** Scores generated captions against references (higher is better), e.g. METEOR or CIDEr from lib/metrics. */
@@ -117,6 +119,9 @@ export interface TrainDecoderResult {
   steps: number;
 }
 
+/** Training defaults of the text-only decoder (ClipCap's train.py: 10 epochs, batch 40, AdamW weight decay 0.01, prefix 10). */
+export const DECODER_TRAIN_DEFAULTS = { epochs: 10, batchSize: 40, weightDecay: 0.01, prefixLength: 10 } as const;
+
 interface ResumeState {
   step: number;
   epoch: number;
@@ -124,7 +129,17 @@ interface ResumeState {
   bestScore: number | null;
   history: EpochRecord[];
   optionsHash: string;
+  /** The settings behind optionsHash, so a refused resume can name the one that differs. */
+  settings?: Record<string, unknown>;
 }
+
+const RESUME_LABELS: Record<string, string> = {
+  epochs: '--epochs', batchSize: '--batch-size', lr: '--lr', warmup: '--warmup', weightDecay: '--weight-decay', seed: '--seed',
+  treatment: '--treatment', noiseVariance: '--noise-variance', maxSeqLen: '--max-seq-len', n: 'the number of captions', D: 'the embedding dimension',
+  bucketByLength: '--bucket-by-length', captions: 'the captions (--captions)', embeddings: 'the embeddings (--embeddings)',
+  textMean: 'the text mean (--text-mean)', lm: '--lm', lmOverrides: 'the LM shape (--layers/--width/--heads/--dropout)', mapper: '--mapper',
+  prefixLength: '--prefix-length', vocab: 'the vocabulary (from the captions, --compact-vocab)', clipGradNorm: 'clipGradNorm', mapperHidden: 'mapperHidden',
+};
 
 /** A caption's tokens as model ids, truncated to maxSeqLen. */
 interface Example { row: number; ids: number[] }
@@ -263,12 +278,12 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   if (opts.textMean && opts.textMean.length !== D) throw new DbridgeError(`text mean has dimension ${opts.textMean.length}, embeddings have ${D}`);
   const lmSpec = opts.lm ?? 'tiny';
   const pretrained = typeof lmSpec === 'object' && 'hfDir' in lmSpec;
-  const epochs = opts.epochs ?? 10;
-  const batchSize = opts.batchSize ?? 40;
+  const epochs = opts.epochs ?? DECODER_TRAIN_DEFAULTS.epochs;
+  const batchSize = opts.batchSize ?? DECODER_TRAIN_DEFAULTS.batchSize;
   const width = opts.lmOverrides?.nEmbd ?? (lmSpec === 'tiny' ? GPT2_TINY.nEmbd : lmSpec === 'small' ? GPT2_SMALL.nEmbd : pretrained ? 0 : (lmSpec as Gpt2Config).nEmbd);
   const lr = opts.lr ?? defaultLr(pretrained, width);
   const seed = opts.seed ?? 0;
-  const noiseVariance = opts.noiseVariance ?? 0.016;
+  const noiseVariance = opts.noiseVariance ?? DEFAULT_NOISE_VARIANCE;
   if (!Number.isInteger(epochs) || epochs < 1) throw new DbridgeError(`epochs must be a positive integer, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new DbridgeError(`batch size must be a positive integer, got ${batchSize}`);
   if (!(lr > 0)) throw new DbridgeError(`learning rate must be > 0, got ${lr}`);
@@ -288,37 +303,50 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   const stepsPerEpoch = Math.max(1, Math.floor(train.length / batchSize));
   const totalSteps = epochs * stepsPerEpoch;
   const warmup = opts.warmup ?? Math.min(5000, Math.floor(0.1 * totalSteps));
-  const hyper = { epochs, batchSize, lr, warmup, weightDecay: opts.weightDecay ?? 0.01, clipGradNorm: opts.clipGradNorm ?? null, seed, treatment, noiseVariance, maxSeqLen, n, D, bucketByLength: opts.bucketByLength ?? false };
+  const hyper = { epochs, batchSize, lr, warmup, weightDecay: opts.weightDecay ?? DECODER_TRAIN_DEFAULTS.weightDecay, clipGradNorm: opts.clipGradNorm ?? null, seed, treatment, noiseVariance, maxSeqLen, n, D, bucketByLength: opts.bucketByLength ?? false };
   const data = {
     captions: sha256(opts.captions.join('\n')),
     embeddings: sha256(new Uint8Array(opts.embeddings.buffer, opts.embeddings.byteOffset, opts.embeddings.byteLength)),
     textMean: opts.textMean ? sha256(new Uint8Array(opts.textMean.buffer, opts.textMean.byteOffset, opts.textMean.byteLength)) : null,
   };
-  const optionsHash = configHash({ hyper, data, lm: lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? 10, mapperHidden: opts.mapperHidden ?? null, vocab: vocab.ids });
+  const optionsHash = configHash({ hyper, data, lm: lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? DECODER_TRAIN_DEFAULTS.prefixLength, mapperHidden: opts.mapperHidden ?? null, vocab: vocab.ids });
 
-  // model and optimizer (fresh or resumed)
+  const settings = {
+    ...hyper, ...data, lm: lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? DECODER_TRAIN_DEFAULTS.prefixLength,
+    mapperHidden: opts.mapperHidden ?? null, vocab: configHash(vocab.ids),
+  };
+
+  // model and optimizer (fresh or resumed); one process trains into a folder at a time
+  const lock = lockFolder(opts.out);
   const resumeDir = join(opts.out, 'resume');
-  let state: ResumeState = { step: 0, epoch: 0, bestEpoch: 0, bestScore: null, history: [], optionsHash };
+  let state: ResumeState = { step: 0, epoch: 0, bestEpoch: 0, bestScore: null, history: [], optionsHash, settings };
   let decoder: CaptionDecoder;
   let optim: Adam;
-  if (opts.resume && existsSync(join(resumeDir, 'state.json'))) {
-    const ck = loadCheckpoint<DecoderConfig, ResumeState>(resumeDir);
-    if (ck.state.optionsHash !== optionsHash) throw new DbridgeError(`--resume: ${resumeDir} was written with different data or options; use another --out or drop --resume`);
-    decoder = decoderFromWeights(ck.config, ck.weights, resumeDir);
-    optim = newAdam(decoder, lr, hyper.weightDecay, opts.clipGradNorm);
-    if (ck.optimizer) optim.loadState(ck.optimizer);
-    state = ck.state;
-  } else {
-    if (existsSync(opts.out)) for (const f of ['resume', 'epochs', 'weights.safetensors', 'config.json', 'state.json', 'train_log.json']) rmSync(join(opts.out, f), { recursive: true, force: true });
-    decoder = createDecoder({
-      inputDim: D, lm: lmSpec, lmOverrides: opts.lmOverrides, mapper: opts.mapper, prefixLength: opts.prefixLength, mapperHidden: opts.mapperHidden,
-      vocab: vocab.ids, treatment, noiseVariance, maxSeqLen, textMean: opts.textMean ?? null, seed,
-    });
-    optim = newAdam(decoder, lr, hyper.weightDecay, opts.clipGradNorm);
-  }
-  if (decoder.prefixPositions + maxSeqLen - 1 > decoder.config.lm.nPositions) {
-    decoder.dispose(); optim.dispose();
-    throw new DbridgeError(`prefix (${decoder.prefixPositions}) + captions (${maxSeqLen} tokens) exceed the LM's ${decoder.config.lm.nPositions} positions`);
+  try {
+    if (opts.resume && existsSync(join(resumeDir, 'state.json'))) {
+      const ck = loadCheckpoint<DecoderConfig, ResumeState>(resumeDir);
+      checkResume(opts.out, ck.state.settings ?? {}, settings, { labels: RESUME_LABELS });
+      if (ck.state.optionsHash !== optionsHash) throw new DbridgeError(`--resume: ${resumeDir} was written with different data or options; use another --out or drop --resume`);
+      decoder = decoderFromWeights(ck.config, ck.weights, resumeDir);
+      optim = newAdam(decoder, lr, hyper.weightDecay, opts.clipGradNorm);
+      if (ck.optimizer) optim.loadState(ck.optimizer);
+      state = ck.state;
+    } else {
+      decoder = createDecoder({
+        inputDim: D, lm: lmSpec, lmOverrides: opts.lmOverrides, mapper: opts.mapper, prefixLength: opts.prefixLength, mapperHidden: opts.mapperHidden,
+        vocab: vocab.ids, treatment, noiseVariance, maxSeqLen, textMean: opts.textMean ?? null, seed,
+      });
+      optim = newAdam(decoder, lr, hyper.weightDecay, opts.clipGradNorm);
+      if (decoder.prefixPositions + maxSeqLen - 1 > decoder.config.lm.nPositions) {
+        decoder.dispose(); optim.dispose();
+        throw new DbridgeError(`prefix (${decoder.prefixPositions}) + captions (${maxSeqLen} tokens) exceed the LM's ${decoder.config.lm.nPositions} positions`);
+      }
+      // an earlier run's files go only once the new model is built (the CLI keeps them until the new run has finished)
+      if (existsSync(opts.out)) for (const f of ['resume', 'epochs', 'weights.safetensors', 'config.json', 'state.json', 'train_log.json']) rmSync(join(opts.out, f), { recursive: true, force: true });
+    }
+  } catch (e) {
+    lock.release();
+    throw e;
   }
   ensureDir(opts.out);
   const rng = new Rng(seed);
@@ -401,6 +429,7 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   } finally {
     optim.dispose();
     decoder.dispose();
+    lock.release();
   }
 }
 

@@ -43,6 +43,8 @@ function checkSteps(core: DiffusionCore, start: number, steps: number, what: str
   const T = core.schedule.T;
   if (!Number.isInteger(start) || start < 1 || start > T) throw new DbridgeError(`${what} must be an integer in [1, ${T}], got ${start}`);
   if (!Number.isInteger(steps) || steps < 1) throw new DbridgeError(`the number of DDIM steps must be a positive integer, got ${steps}`);
+  // more steps than timesteps would visit timesteps twice (the official linspace rounds them together)
+  if (steps > start) throw new DbridgeError(`the number of DDIM steps (${steps}) must be at most ${what} (${start}): DDIM takes at most one step per timestep`);
 }
 
 function checkShape(core: DiffusionCore, raw: Float32Array, n: number, d: number, mean: Float32Array | null): void {

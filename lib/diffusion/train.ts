@@ -22,6 +22,8 @@ import { PAPER_TRAIN } from './configs.ts';
 import { WeightEma } from './ema.ts';
 import { recoverPartialCheckpoint, writeCheckpointAtomically } from './checkpoint-files.ts';
 import { stableStringify } from '../util/hash.ts';
+import { checkResume, dataHash } from '../util/resume.ts';
+import { lockFolder } from '../util/lock.ts';
 
 export interface LossPoint {
   /** Last step of the window (1-based count of optimiser steps). */
@@ -63,7 +65,11 @@ export interface TrainResult {
   config: TrainConfig;
 }
 
-interface TrainState { step: number; emaStep: number; emaInitted: boolean; seed: number; rows: number; }
+interface TrainState { step: number; emaStep: number; emaInitted: boolean; seed: number; rows: number; data?: string; }
+
+/** Settings a resumed run may change (the total step count grows; the others do not change the numbers). */
+const RESUME_MAY_CHANGE = ['steps', 'checkpointEvery', 'logEvery', 'microBatch'] as const;
+const RESUME_LABELS = { seed: '--seed', batchSize: '--batch-size', lr: '--lr', data: 'the training data (embeddings, text mean)' };
 
 /** Row indices of the batch at step s (0-based): epoch-wise seeded permutations, consumed in order. */
 export class BatchSampler {
@@ -141,7 +147,7 @@ function resolveConfig(opts: TrainOptions): TrainConfig {
   for (const k of ['batchSize', 'emaEvery', 'checkpointEvery', 'logEvery'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new DbridgeError(`training option ${k} must be a positive integer, got ${c[k]}`);
   }
-  if (!Number.isInteger(c.steps)) throw new DbridgeError(`training option steps must be an integer, got ${c.steps}`);
+  if (!Number.isInteger(c.steps) || c.steps < 1) throw new DbridgeError(`training option steps must be a positive integer, got ${c.steps}`);
   return c;
 }
 
@@ -164,6 +170,9 @@ export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n:
   let start = 0;
   let curve: LossPoint[] = [];
   let meta = opts.meta ?? {};
+  // one process trains into a folder at a time; the data hash is recorded so a resume can check it
+  const lock = out ? lockFolder(out) : null;
+  const data = out ? dataHash(z0) : undefined;
   try {
     if (out) {
       ensureDir(out);
@@ -177,6 +186,8 @@ export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n:
           throw new DbridgeError(`cannot resume: the checkpoint in ${out} was made with a different model config`);
         }
         if (ck.state.rows !== undefined && ck.state.rows !== n) throw new DbridgeError(`cannot resume: the checkpoint was trained on ${ck.state.rows} rows, the data now has ${n}`);
+        checkResume(out, { ...(ck.config.train ?? {}), ...(ck.state.data ? { data: ck.state.data } : {}) }, { ...cfg, seed, data },
+          { ignore: RESUME_MAY_CHANGE, labels: RESUME_LABELS });
         loadDenoiserWeights(model.denoiser, ck.weights, join(out, 'weights.safetensors'));
         if (ck.optimizer) opt.loadState(ck.optimizer);
         if (ck.ema) ema.load(ck.ema, { step: ck.state.emaStep ?? 0, initted: ck.state.emaInitted ?? false });
@@ -198,7 +209,7 @@ export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n:
       await writeCheckpointAtomically(out, (tmp) => model.save(tmp, {
         ema: emaHost,
         optimizer: optHost,
-        state: { step, emaStep: ema.step, emaInitted: ema.initted, seed, rows: n },
+        state: { step, emaStep: ema.step, emaInitted: ema.initted, seed, rows: n, data },
         meta: { ...meta, train: { ...cfg, seed } },
       }));
       writeJsonAtomic(join(out, 'loss_curve.json'), { config: cfg, seed, points: curve });
@@ -259,5 +270,6 @@ export async function trainDiffusion(model: DiffusionModel, z0: Float32Array, n:
   } finally {
     opt.dispose();
     ema.dispose();
+    lock?.release();
   }
 }

@@ -3,11 +3,12 @@
 // marker written last (atomically) says the folder is complete. A stage whose folder is done is
 // skipped; an interrupted stage re-runs in its own folder, where it may resume from its own
 // checkpoints. Changing a setting changes the hash of that stage and of everything downstream.
-import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { configHash } from '../util/hash.ts';
 import { ensureDir, readJson, writeJsonAtomic } from '../util/fs.ts';
 import { packageVersion } from '../util/provenance.ts';
+import { waitForFolderLock } from '../util/lock.ts';
 
 export interface StageResult<T = Record<string, unknown>> {
   /** The stage's folder. */
@@ -23,35 +24,6 @@ export interface StageResult<T = Record<string, unknown>> {
 
 export interface StageLog {
   (line: string): void;
-}
-
-const LOCK = '.lock';
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
-/**
- * Takes <dir>/.lock (holding our pid). While another live process holds it, waits; returns false
- * when that process finished the stage meanwhile (done.json appeared), true once the lock is ours.
- * A lock left by a dead process is taken over (its stage resumes from its own checkpoints).
- */
-async function acquireLock(dir: string, log: StageLog, name: string): Promise<boolean> {
-  const lock = join(dir, LOCK);
-  let told = false;
-  for (;;) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const pid = Number(readFileSync(lock, 'utf8'));
-    if (!Number.isInteger(pid) || pid === process.pid || !alive(pid)) { rmSync(lock, { force: true }); continue; }
-    if (!told) { log(`[stage] ${name}: waiting for process ${pid}, which is computing it`); told = true; }
-    await new Promise((r) => setTimeout(r, 2000));
-    if (existsSync(join(dir, 'done.json'))) return false;
-  }
 }
 
 export class StageCache {
@@ -82,10 +54,14 @@ export class StageCache {
       return { dir, key, output: rec.output, cached: true, seconds: rec.seconds };
     }
     ensureDir(dir);
-    if (!(await acquireLock(dir, this.log, name))) {
-      // Another process finished this stage while we waited for its lock.
-      return this.run(name, config, inputs, fn);
-    }
+    // <dir>/.lock: a live process computing this stage is waited for; a dead one's lock is taken over
+    // (its stage resumes from its own checkpoints)
+    const lock = await waitForFolderLock(dir, {
+      onWait: (h) => this.log(`[stage] ${name}: waiting for process ${h.pid}, which is computing it`),
+      until: () => existsSync(done),
+    });
+    // Another process finished this stage while we waited for its lock.
+    if (!lock) return this.run(name, config, inputs, fn);
     try {
       writeJsonAtomic(join(dir, 'stage.json'), { name, config, inputs: inputKeys });
       this.log(`[stage] ${name}: running (${key})`);
@@ -97,7 +73,7 @@ export class StageCache {
       this.events.push({ stage: name, key, cached: false, seconds });
       return { dir, key, output, cached: false, seconds };
     } finally {
-      rmSync(join(dir, LOCK), { force: true });
+      lock.release();
     }
   }
   /** Forgets a stage's result (used by --force). */

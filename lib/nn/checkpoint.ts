@@ -1,6 +1,7 @@
 // Checkpoint folders: weights.safetensors (+ ema.safetensors, optimizer.safetensors when given),
 // config.json (the full config the model is rebuilt from) and state.json (step, extra), each
-// written atomically; state.json last, so a folder with state.json is complete.
+// written atomically; state.json last, so a folder with state.json is complete. Loading refuses
+// weights holding NaN or Inf (a diverged run's), which would otherwise flow silently into results.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostArray } from '../io/dtype.ts';
@@ -37,7 +38,20 @@ export function loadCheckpoint<C = unknown, S = Record<string, unknown>>(dir: st
   const config = readJson<C>(join(dir, 'config.json'), 'checkpoint config');
   const state = existsSync(join(dir, 'state.json')) ? readJson<S & { step: number }>(join(dir, 'state.json'), 'checkpoint state') : ({ step: 0 } as S & { step: number });
   const weights = readSafetensors(join(dir, 'weights.safetensors')).tensors;
+  checkFiniteTensors(weights, join(dir, 'weights.safetensors'));
   const ema = existsSync(join(dir, 'ema.safetensors')) ? readSafetensors(join(dir, 'ema.safetensors')).tensors : undefined;
+  if (ema) checkFiniteTensors(ema, join(dir, 'ema.safetensors'));
   const optimizer = existsSync(join(dir, 'optimizer.safetensors')) ? readSafetensors(join(dir, 'optimizer.safetensors')).tensors : undefined;
   return { config, weights, ema, optimizer, state };
+}
+
+/** Throws a one-line DbridgeError naming the file and tensor when a float tensor holds NaN or Inf. */
+export function checkFiniteTensors(tensors: Map<string, HostArray>, file: string): void {
+  for (const [name, a] of tensors) {
+    if (a.dtype !== 'float32' && a.dtype !== 'float64') continue; // half-precision tensors are not checked
+    const d = a.data as ArrayLike<number>;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i])) throw new DbridgeError(`${file}: tensor '${name}' holds ${d[i]} at index ${i}; the weights are not usable (a diverged run?)`);
+    }
+  }
 }

@@ -21,6 +21,7 @@ import { readWorldEntries, readWorldImages, readWorldMeta, type WorldImageEntry 
 import { DbridgeError } from '../util/errors.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { configHash } from '../util/hash.ts';
+import { checkResume, flattenSettings } from '../util/resume.ts';
 import { Progress } from '../util/progress.ts';
 import { provenance } from '../util/provenance.ts';
 import { Rng } from '../util/rng.ts';
@@ -322,6 +323,11 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   if (checkpointExists(opts.outDir) && !opts.force) {
     const ck = loadCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir);
     if (ck.state.configHash !== hash) {
+      // name the setting that differs when the checkpoint's config says which
+      checkResume(opts.outDir, flattenSettings({ ...ck.config }), flattenSettings({ ...config }), {
+        ignore: ['train.steps', 'train.warmupSteps'], hint: 'use another --out or --force',
+        labels: { 'train.lr': '--lr', 'train.batchSize': '--batch-size', 'train.seed': '--seed', 'train.fixedTemperature': '--temperature', 'arch.dim': '--dim', 'arch.width': '--width', 'arch.imageLayers': '--image-layers', 'arch.textLayers': '--text-layers' },
+      });
       throw new DbridgeError(`${opts.outDir} holds an encoder trained with another config or world; use another --out or --force`);
     }
     if (!opts.resume && !(ck.state.done && ck.state.step >= train.steps)) {
