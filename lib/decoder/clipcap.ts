@@ -13,7 +13,7 @@ import { DbridgeError } from '../util/errors.ts';
 import { Gpt2, normaliseHfGpt2Weights, type Gpt2Config } from './gpt2.ts';
 import { DECODER_KIND, decoderFromWeights, type CaptionDecoder, type DecoderConfig } from './model.ts';
 import { GPT2_VOCAB_SIZE } from './tokenizer.ts';
-import type { TrainTreatment } from './treatments.ts';
+import { DEFAULT_NOISE_VARIANCE, type TrainTreatment } from './treatments.ts';
 
 export interface ClipCapImportOptions {
   /** Attention heads (default width / 64). */
@@ -66,7 +66,7 @@ export function importClipCap(source: string | Map<string, HostArray>, opts: Cli
   const config: DecoderConfig = {
     kind: DECODER_KIND, version: 1, lm, lmSource: name,
     mapper: { variant: 'official', inputDim, width, prefixLength: pw / width, hidden },
-    vocab: null, treatment: opts.treatment ?? 'augmented', noiseVariance: 0.016, maxSeqLen: 40,
+    vocab: null, treatment: opts.treatment ?? 'augmented', noiseVariance: DEFAULT_NOISE_VARIANCE, maxSeqLen: 40,
     hasTextMean: Boolean(opts.textMean),
   };
   return decoderFromWeights(config, weights, name);

@@ -15,6 +15,9 @@ import type { CaptionDecoder } from './model.ts';
 import { checkMatrix } from './treatments.ts';
 import { GPT2_EOS } from './tokenizer.ts';
 
+/** Decoding defaults (the official scripts': greedy, at most 39 new tokens, stop at the first full stop). */
+export const GENERATE_DEFAULTS = { method: 'greedy', beamSize: 5, maxTokens: 39, stopAtPeriod: true, batchSize: 64 } as const;
+
 export interface GenerateOptions {
   /** 'greedy' (default, as the paper's code) or 'beam'. */
   method?: 'greedy' | 'beam';
@@ -58,15 +61,15 @@ export async function generate(decoder: CaptionDecoder, embeddings: Float32Array
     throw new DbridgeError(`embeddings of ${embeddings.length} values do not form rows of the decoder's input dimension ${D}`);
   }
   const n = checkMatrix(embeddings, D, 'embeddings');
-  const method = opts.method ?? 'greedy';
+  const method = opts.method ?? GENERATE_DEFAULTS.method;
   if (method !== 'greedy' && method !== 'beam') throw new DbridgeError(`unknown decoding method '${method}' (greedy or beam)`);
-  const maxTokens = opts.maxTokens ?? 39;
+  const maxTokens = opts.maxTokens ?? GENERATE_DEFAULTS.maxTokens;
   if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new DbridgeError(`maxTokens must be a positive integer, got ${maxTokens}`);
   const room = decoder.config.lm.nPositions - decoder.prefixPositions;
   if (maxTokens > room) throw new DbridgeError(`maxTokens ${maxTokens} does not fit: the LM has ${decoder.config.lm.nPositions} positions and the prefix takes ${decoder.prefixPositions}`);
-  const beam = Math.min(opts.beamSize ?? 5, decoder.vocab.size);
+  const beam = Math.min(opts.beamSize ?? GENERATE_DEFAULTS.beamSize, decoder.vocab.size);
   if (method === 'beam' && (!Number.isInteger(beam) || beam < 1)) throw new DbridgeError(`beamSize must be a positive integer, got ${opts.beamSize}`);
-  const batch = Math.max(1, opts.batchSize ?? 64);
+  const batch = Math.max(1, opts.batchSize ?? GENERATE_DEFAULTS.batchSize);
   const stops = stopSets(decoder, opts);
   const ids: number[][] = [];
   const bar = opts.progress ? new Progress({ total: n, label: `caption (${method})`, unit: 'captions' }) : null;

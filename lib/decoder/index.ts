@@ -18,9 +18,9 @@ export {
   CaptionDecoder, createDecoder, loadDecoder, decoderFromWeights, decoderTextSpace, DECODER_KIND,
   type DecoderConfig, type CreateDecoderOptions, type LmSpec,
 } from './model.ts';
-export { generate, generateCaptions, greedyFromEmbeds, type GenerateOptions, type GenerateResult } from './generate.ts';
+export { GENERATE_DEFAULTS, generate, generateCaptions, greedyFromEmbeds, type GenerateOptions, type GenerateResult } from './generate.ts';
 export {
-  trainDecoder, defaultLr, captionLoss, tokenNll, clipcapMaxSeqLen, epochOrder, readTrainLog, selectEpoch,
+  DECODER_TRAIN_DEFAULTS, trainDecoder, defaultLr, captionLoss, tokenNll, clipcapMaxSeqLen, epochOrder, readTrainLog, selectEpoch,
   type TrainDecoderOptions, type TrainDecoderResult, type EpochRecord, type CaptionScorer,
 } from './train.ts';
 export {

@@ -17,7 +17,7 @@ import { Rng } from '../util/rng.ts';
 import { Gpt2, GPT2_SMALL, GPT2_TINY, readHfGpt2, sliceVocab, validateGpt2Config, type Gpt2Config } from './gpt2.ts';
 import { PrefixMapper, prefixPositions, validateMapperConfig, type MapperConfig, type MapperVariant } from './mapper.ts';
 import { Vocab, FULL_STOP_IDS, GPT2_VOCAB_SIZE } from './tokenizer.ts';
-import { checkTrainTreatment, removesTextMean, type TrainTreatment } from './treatments.ts';
+import { DEFAULT_NOISE_VARIANCE, checkTrainTreatment, removesTextMean, type TrainTreatment } from './treatments.ts';
 
 export const DECODER_KIND = 'dbridge-caption-decoder';
 
@@ -137,7 +137,7 @@ export function createDecoder(opts: CreateDecoderOptions): CaptionDecoder {
     const mapper = PrefixMapper.create(mcfg, params, rng.fork('mapper'), 'mapper.');
     const config: DecoderConfig = {
       kind: DECODER_KIND, version: 1, lm: lm.config, lmSource, mapper: mcfg, vocab: vocabIds,
-      treatment: opts.treatment, noiseVariance: opts.noiseVariance ?? 0.016, maxSeqLen: opts.maxSeqLen ?? 40,
+      treatment: opts.treatment, noiseVariance: opts.noiseVariance ?? DEFAULT_NOISE_VARIANCE, maxSeqLen: opts.maxSeqLen ?? 40,
       hasTextMean: Boolean(opts.textMean),
     };
     return new CaptionDecoder(config, params, lm, mapper, opts.textMean ?? null);

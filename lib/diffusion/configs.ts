@@ -5,6 +5,7 @@
 // 10 steps, checkpoint every 10k, 3M steps).
 import { DbridgeError } from '../util/errors.ts';
 import type { DenoiserConfig } from './denoisers/types.ts';
+import { PAPER_UNET1D } from './denoisers/index.ts';
 import { type DiffusionConfig, type Variant, diffusionConfig } from './model.ts';
 
 export interface TrainConfig {
@@ -71,7 +72,7 @@ export const SCALES: Record<string, ScaleConfig> = {
   },
   paper: {
     description: 'the official train_norm.py setting: U-Net 512/32/(1,2,4,8), 3M steps, batch 64, lr 8e-5',
-    denoiser: (L) => ({ kind: 'unet1d', length: L, dim: 512, initDim: 32, dimMults: [1, 2, 4, 8].slice(0, levelsFor(L, 4)), attnHeads: 4, attnDimHead: 32 }),
+    denoiser: (L) => ({ ...PAPER_UNET1D, length: L, dimMults: PAPER_UNET1D.dimMults.slice(0, levelsFor(L, 4)) }),
     train: { ...PAPER_TRAIN },
   },
   resmlp: {

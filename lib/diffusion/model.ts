@@ -49,15 +49,21 @@ export interface DiffusionConfig {
   inferenceWeights: 'raw' | 'ema';
 }
 
+/** DDIM steps of bridging and augmentation per variant: the official scripts' 5, the paper's 12 (docs/spec.md, Decisions). */
+export const DDIM_STEPS: Readonly<Record<Variant, number>> = { official: 5, paper: 12 };
+
+/** The bridging start step M per dataset (docs/spec.md §2: MSCOCO 600, Flickr30K 400). */
+export const BRIDGE_M = { coco: 600, flickr30k: 400 } as const;
+
 /** The variant presets (everything except the denoiser). */
 export const VARIANT_PRESETS: Record<Variant, Omit<DiffusionConfig, 'denoiser'>> = {
   official: {
     variant: 'official', timesteps: 1000, betaSchedule: 'cosine', cosineS: 0.008, objective: 'pred_x0', renormalize: true,
-    radius: 5, minSnrGamma: null, sampling: { steps: 5, eta: 0 }, inferenceWeights: 'raw',
+    radius: 5, minSnrGamma: null, sampling: { steps: DDIM_STEPS.official, eta: 0 }, inferenceWeights: 'raw',
   },
   paper: {
     variant: 'paper', timesteps: 1000, betaSchedule: 'cosine', cosineS: 0.008, objective: 'pred_noise', renormalize: false,
-    radius: 5, minSnrGamma: null, sampling: { steps: 12, eta: 0 }, inferenceWeights: 'ema',
+    radius: 5, minSnrGamma: null, sampling: { steps: DDIM_STEPS.paper, eta: 0 }, inferenceWeights: 'ema',
   },
 };
 

@@ -21,6 +21,7 @@ import { type EmbeddingIndex, embeddingPaths } from './layout.ts';
 import { modalityMean } from './means.ts';
 import { l2NormalizeRows } from './normalize.ts';
 import { preprocessRows } from './preprocess.ts';
+import { DEFAULT_NOISE_VARIANCE } from '../decoder/treatments.ts';
 
 export interface GapInput {
   /** Text rows [nText, d] (raw encoder output). */
@@ -207,7 +208,7 @@ export function gapStatistics(input: GapInput, opts: GapOptions = {}): GapStatis
   if (textToImage.length !== nT) throw new DbridgeError(`gap: ${nT} text rows but ${textToImage.length} text-to-image links`);
   if (nT < 2 || nV < 2) throw new DbridgeError(`gap: needs at least 2 texts and 2 images, got ${nT} and ${nV}`);
   textToImage.forEach((im, t) => { if (!Number.isInteger(im) || im < 0 || im >= nV) throw new DbridgeError(`gap: text row ${t} points at image ${im}, outside 0..${nV - 1}`); });
-  const noiseVariance = opts.noiseVariance ?? 0.016;
+  const noiseVariance = opts.noiseVariance ?? DEFAULT_NOISE_VARIANCE;
   const seed = opts.seed ?? 0;
   const maxPairs = opts.maxPairs ?? 20000;
   const rng = new Rng(seed);

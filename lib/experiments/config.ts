@@ -4,7 +4,9 @@
 // and notebooks in CI (seconds per stage), `mini` the default main job on a 2-core CPU (the whole
 // reproduction in about 15 minutes), `paper` the paper's settings on real data and a GPU.
 import { DbridgeError } from '../util/errors.ts';
-import type { Variant } from '../diffusion/model.ts';
+import { BRIDGE_M, DDIM_STEPS, type Variant } from '../diffusion/model.ts';
+import { DEFAULT_NOISE_VARIANCE } from '../decoder/treatments.ts';
+import { GENERATE_DEFAULTS } from '../decoder/generate.ts';
 
 export const DATASETS = ['world', 'coco', 'flickr30k'] as const;
 export type Dataset = (typeof DATASETS)[number];
@@ -74,13 +76,13 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
   if (variant !== 'official' && variant !== 'paper') throw new DbridgeError(`unknown variant '${variant}' (official or paper)`);
   const seed = opts.seed ?? 0;
   if (dataset === 'world' && scale === 'paper') throw new DbridgeError("scale 'paper' is for real data (--dataset coco or flickr30k); the built-in world has smoke and mini");
-  const ddimSteps = variant === 'official' ? 5 : 12;
+  const ddimSteps = DDIM_STEPS[variant];
   const root = opts.dataRoot ?? 'data';
   const base = {
     dataset, scale, variant, seed,
-    bridge: { M: { coco: 600, flickr30k: 400 }, steps: ddimSteps, batchSize: 256 },
+    bridge: { M: { ...BRIDGE_M }, steps: ddimSteps, batchSize: 256 },
     augment: { A: 400, steps: ddimSteps },
-    generate: { maxTokens: 39, stopAtPeriod: true, batchSize: 64 },
+    generate: { maxTokens: GENERATE_DEFAULTS.maxTokens, stopAtPeriod: GENERATE_DEFAULTS.stopAtPeriod, batchSize: GENERATE_DEFAULTS.batchSize },
     data: {
       coco: { karpathy: `${root}/coco/dataset_coco.json`, images: `${root}/coco/images` },
       flickr30k: { karpathy: `${root}/flickr30k/dataset_flickr30k.json`, images: `${root}/flickr30k/images` },
@@ -104,7 +106,7 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
       decoder: { lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true },
       maxTestImages: null,
       decapMemory: smoke ? 500 : 5000,
-      table1: { maxImages: smoke ? 40 : 500, noiseVariance: 0.016 },
+      table1: { maxImages: smoke ? 40 : 500, noiseVariance: DEFAULT_NOISE_VARIANCE },
     };
   }
   // Real data: CLIP ViT-B/32 (transformers.js ONNX layout), GPT-2 small; the other domain is the other dataset.
@@ -120,7 +122,7 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
     decoder: { lm: paper ? { hfDir: opts.gpt2 ?? 'models/gpt2' } : 'tiny', epochs: paper ? 10 : 2, batchSize: 40, lr: paper ? 2e-5 : undefined, maxTrainCaptions: paper ? null : 20000 },
     maxTestImages: paper ? null : 500,
     decapMemory: 10000,
-    table1: { maxImages: paper ? 5000 : 500, noiseVariance: 0.016 },
+    table1: { maxImages: paper ? 5000 : 500, noiseVariance: DEFAULT_NOISE_VARIANCE },
   };
 }
 

@@ -18,6 +18,7 @@ import { DiffusionModel, bridgeEmbeddings } from '../diffusion/index.ts';
 import { loadDecoder } from '../decoder/index.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { denoiserCost } from '../diffusion/flops.ts';
+import { PAPER_UNET1D } from '../diffusion/denoisers/index.ts';
 import { writeFigures } from './figures.ts';
 import { pairedBootstrap, perImageMetric, type PairedDiff } from './bootstrap.ts';
 
@@ -139,7 +140,7 @@ export async function runCost(p: Pipeline, ctx: RunContext): Promise<ResultTable
   const model = DiffusionModel.load(diff.output.dir);
   try {
     const cost = denoiserCost(model.denoiser.config);
-    const paperCost = denoiserCost({ kind: 'unet1d', length: 512, dim: 512, initDim: 32, dimMults: [1, 2, 4, 8], attnHeads: 4, attnDimHead: 32 });
+    const paperCost = denoiserCost(PAPER_UNET1D);
     const test = p.limitSplit(loadSplit(emb.output.dir, 'test'), 'test');
     const means = loadMeans(emb.output.dir);
     const n = Math.min(16, test.nImage);

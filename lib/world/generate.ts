@@ -83,7 +83,8 @@ function roundScene(s: Scene): Scene {
   return { ...s, objects: s.objects.map((o) => ({ ...o, x: r(o.x), y: r(o.y), r: r(o.r), rot: r(o.rot) })) };
 }
 
-function sameConfig(meta: WorldMeta, scale: string, seed: number, domain: string, sizes: WorldSizes): boolean {
+/** True when `meta` (a world.json) describes the world these settings generate. */
+export function sameConfig(meta: WorldMeta, scale: string, seed: number, domain: string, sizes: WorldSizes): boolean {
   return meta.version === WORLD_VERSION && meta.scale === scale && meta.seed === seed && meta.domain === domain &&
     JSON.stringify(meta.sizes) === JSON.stringify(sizes);
 }

@@ -60,7 +60,7 @@ test('bad inputs give one-line DbridgeErrors', async () => {
   const inp = join(FX, 'small_bridge_in.npy');
   await expect(['bridge', '--checkpoint', join(dir, 'missing'), '--input', inp, '--preprocessed', '--output', y], /checkpoint folder not found/);
   await expect(['bridge', '--checkpoint', ck, '--input', inp, '--output', y], /give --mean/);
-  await expect(['bridge', '--checkpoint', ck, '--input', inp, '--preprocessed', '--mean', 'x.npy', '--output', y], /either --mean or --preprocessed/);
+  await expect(['bridge', '--checkpoint', ck, '--input', inp, '--preprocessed', '--mean', 'x.npy', '--output', y], /--mean and --preprocessed exclude each other/);
   await expect(['bridge', '--checkpoint', ck, '--input', join(FX, 'paper_bridge_in.npy'), '--preprocessed', '--output', y], /dimension is 512, expected 64/);
   const nan = new Float32Array(2 * 64); nan[70] = NaN;
   writeNpy(join(dir, 'nan.npy'), { dtype: 'float32', shape: [2, 64], data: nan });

@@ -3,9 +3,9 @@
 import { readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CommandSpec } from '../args.ts';
+import { defineCommand, didYouMean } from '../args.ts';
 import { initBackend } from '../../backend.ts';
-import { writeJsonAtomic } from '../../util/fs.ts';
+import { checkOutputDir, writeJsonAtomic } from '../../util/fs.ts';
 import { provenance, REPO_ROOT } from '../../util/provenance.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { cpus, totalmem } from 'node:os';
@@ -16,7 +16,7 @@ export function benchAreas(): string[] {
   return readdirSync(benchDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
 }
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   name: 'bench',
   summary: 'run the speed benchmarks and write results/bench/<area>.json',
   usage: '[--only AREA,...] [--quick]',
@@ -26,11 +26,14 @@ const spec: CommandSpec = {
     { name: 'quick', type: 'boolean', default: false, help: 'fewer repetitions (a smoke check of the harness)' },
     { name: 'out', type: 'string', default: join(REPO_ROOT, 'results', 'bench'), help: 'output folder' },
   ],
+  check(args) {
+    checkOutputDir(args.out, { what: '--out' });
+  },
   async run(args) {
-    const backend = await initBackend(args.backend as string | undefined);
+    const backend = await initBackend(args.backend);
     const areas = benchAreas();
-    const only = (args.only as string[] | undefined) ?? areas;
-    for (const a of only) if (!areas.includes(a)) throw new DbridgeError(`unknown bench area '${a}' (have: ${areas.join(', ')})`);
+    const only = args.only ?? areas;
+    for (const a of only) if (!areas.includes(a)) throw new DbridgeError(`unknown bench area '${a}' (have: ${areas.join(', ')})${didYouMean(a, areas)}`);
     for (const area of only) {
       process.stderr.write(`bench: ${area}\n`);
       const mod = (await import(join(benchDir, area + '.ts'))) as { bench(o: { quick: boolean }): Promise<Record<string, unknown>> };
@@ -44,9 +47,9 @@ const spec: CommandSpec = {
         wallSeconds: (Date.now() - t0) / 1000,
         results,
       };
-      writeJsonAtomic(join(args.out as string, `${area}.json`), out);
+      writeJsonAtomic(join(args.out, `${area}.json`), out);
       console.log(JSON.stringify({ area, results }, null, 2));
     }
   },
-};
+});
 export default spec;

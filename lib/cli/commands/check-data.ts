@@ -5,7 +5,7 @@
 // docs/realdata.md tells users to create. Informational: exits 0 unless --require names a missing item.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CommandSpec } from '../args.ts';
+import { defineCommand } from '../args.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { readJson } from '../../util/fs.ts';
 import { loadKarpathy, karpathyCounts } from '../../data/karpathy.ts';
@@ -200,7 +200,7 @@ export function formatReport(items: CheckItem[]): string {
   return lines.join('\n');
 }
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   name: 'check-data',
   summary: 'say which real datasets and models are present and where to get the rest',
   usage: '[--data DIR] [--models DIR] [--only coco,clip,...] [--json]',
@@ -215,14 +215,14 @@ const spec: CommandSpec = {
     { name: 'require', type: 'list', help: 'exit with an error unless these items are present (e.g. coco,clip,gpt2)' },
   ],
   async run(args) {
-    const items = checkData({ dataDir: args.data as string, modelsDir: args.models as string, only: args.only as string[] | undefined, quick: Boolean(args.quick) });
+    const items = checkData({ dataDir: args.data, modelsDir: args.models, only: args.only, quick: Boolean(args.quick) });
     console.log(args.json ? JSON.stringify(items, null, 2) : formatReport(items));
-    const req = (args.require as string[] | undefined) ?? [];
+    const req = args.require ?? [];
     const all = req.map((n) => items.find((i) => i.name === n)
-      ?? checkData({ dataDir: args.data as string, modelsDir: args.models as string, only: [n], quick: Boolean(args.quick) })[0]);
+      ?? checkData({ dataDir: args.data, modelsDir: args.models, only: [n], quick: Boolean(args.quick) })[0]);
     const absent = all.filter((i) => i.status !== 'present').map((i) => i.name);
     if (absent.length) throw new DbridgeError(`check-data: required but not present: ${absent.join(', ')} (see the report above and docs/realdata.md)`);
   },
-};
+});
 
 export default spec;

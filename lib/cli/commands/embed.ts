@@ -6,7 +6,9 @@
 // an interruption and it continues where it stopped. Ctrl-C stops after the current batch.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CommandSpec, ParsedArgs } from '../args.ts';
+import { defineCommand, type ArgsOf, type OptionSpec } from '../args.ts';
+import { checkOutputDir } from '../../util/fs.ts';
+import { lockFolder } from '../../util/lock.ts';
 import { initBackend } from '../../backend.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { loadKarpathy } from '../../data/karpathy.ts';
@@ -19,6 +21,29 @@ import {
 } from '../../embed/sources.ts';
 import { DTYPE_SUFFIX } from '../../encoders/hf.ts';
 import { provenance } from '../../util/provenance.ts';
+
+const EMBED_OPTIONS = [
+  { name: 'out', type: 'string', required: true, help: 'output folder' },
+  { name: 'model', type: 'string', help: 'CLIP (or CLAP) model: a transformers.js folder or a hub id (hub ids need --allow-download)' },
+  { name: 'dataset', type: 'string', help: 'coco | flickr30k | audiocaps | clotho (with --model); optional check for --world' },
+  { name: 'karpathy', type: 'string', help: 'Karpathy split JSON (dataset_coco.json / dataset_flickr30k.json; for --world: default the folder\'s JSON)' },
+  { name: 'images', type: 'string', help: 'image folder the Karpathy file paths are relative to (--world: default the world folder)' },
+  { name: 'encoder', type: 'string', help: 'trained world encoder folder (dbridge train-encoder --out)' },
+  { name: 'world', type: 'string', help: 'generated world folder (dbridge world --out)' },
+  { name: 'captions', type: 'list', help: 'audio caption CSVs per split: train=FILE,val=FILE,test=FILE' },
+  { name: 'audio', type: 'string', help: 'folder of WAV clips for --captions' },
+  { name: 'file-template', type: 'string', help: "AudioCaps clip file name pattern ({youtube_id}, {start_time}, {audiocap_id}; default '{youtube_id}.wav')" },
+  { name: 'splits', type: 'list', help: 'embed only these splits (default: all in the file; restval is merged into train)' },
+  { name: 'limit', type: 'int', min: 1, help: 'embed only the first N items of each split (a quick trial of the set-up; means then come from those)' },
+  { name: 'batch-size', type: 'int', default: 64, min: 1, help: 'images/clips per encoder call' },
+  { name: 'text-batch-size', type: 'int', default: 256, min: 1, help: 'captions per encoder call' },
+  { name: 'shard-size', type: 'int', default: 1024, min: 1, help: 'items per resumable shard (changing it restarts a partial run)' },
+  { name: 'device', type: 'string', help: 'ONNX Runtime device for CLIP/CLAP: cpu (default) | cuda | webgpu | dml' },
+  { name: 'dtype', type: 'string', help: 'ONNX weight variant: fp32 (default) | fp16 | q8 | ...' },
+  { name: 'allow-download', type: 'boolean', default: false, help: 'allow downloading a hub id given to --model (also env DBRIDGE_ALLOW_DOWNLOAD=1)' },
+  { name: 'keep-shards', type: 'boolean', default: false, help: 'keep OUT/.partial after finishing' },
+  { name: 'skip-missing-check', type: 'boolean', default: false, help: 'do not check that every media file exists before starting' },
+] as const satisfies readonly OptionSpec[];
 
 const IMAGE_SETS = ['coco', 'flickr30k'];
 const AUDIO_SETS = ['audiocaps', 'clotho'];
@@ -58,55 +83,55 @@ export interface EmbedPlan {
 }
 
 /** Works out what to embed from the options, checking everything that can be checked before loading models. */
-export function planEmbed(args: ParsedArgs): EmbedPlan {
-  const only = args.splits as string[] | undefined;
+export function planEmbed(args: ArgsOf<typeof EMBED_OPTIONS>): EmbedPlan {
+  const only = args.splits;
   const hf = {
-    device: args.device as string | undefined,
-    dtype: args.dtype as string | undefined,
+    device: args.device,
+    dtype: args.dtype,
     allowDownload: args.allowDownload ? true : undefined,
   };
   if (args.encoder !== undefined || args.world !== undefined) {
     if (args.model !== undefined) throw new DbridgeError('embed: give either --model (CLIP/CLAP) or --encoder with --world (the world encoder), not both');
     if (args.encoder === undefined) throw new DbridgeError('embed: --world needs --encoder DIR (the trained world encoder)');
     if (args.world === undefined) throw new DbridgeError('embed: --encoder needs --world DIR (the generated world)');
-    const worldDir = args.world as string;
-    const file = (args.karpathy as string | undefined) ?? findKarpathyJson(worldDir);
-    const ds = loadKarpathy(file, { dataset: args.dataset as string | undefined, mergeRestval: true });
-    const mediaDir = (args.images as string | undefined) ?? worldDir;
+    const worldDir = args.world, encoderDir = args.encoder;
+    const file = args.karpathy ?? findKarpathyJson(worldDir);
+    const ds = loadKarpathy(file, { dataset: args.dataset, mergeRestval: true });
+    const mediaDir = args.images ?? worldDir;
     const splits = karpathyEmbedSplits(ds, only);
     return {
-      fingerprint: () => folderFingerprint(args.encoder as string, ['weights.safetensors', 'config.json']),
+      fingerprint: () => folderFingerprint(encoderDir, ['weights.safetensors', 'config.json']),
       dataset: ds.dataset === 'unknown' ? 'world' : ds.dataset, modality: 'image', splits, mediaDir,
       loadMedia: imageFolderLoader(mediaDir),
-      encoder: () => loadWorld(args.encoder as string),
-      extraMeta: { encoder_path: resolve(args.encoder as string), karpathy: resolve(file), media_dir: resolve(mediaDir) },
+      encoder: () => loadWorld(encoderDir),
+      extraMeta: { encoder_path: resolve(encoderDir), karpathy: resolve(file), media_dir: resolve(mediaDir) },
     };
   }
   if (args.model === undefined) throw new DbridgeError('embed: give --model DIR_OR_ID (CLIP/CLAP) or --encoder DIR --world DIR; see dbridge embed --help');
-  const dataset = args.dataset as string | undefined;
+  const dataset = args.dataset;
   if (!dataset) throw new DbridgeError(`embed: --model needs --dataset (${[...IMAGE_SETS, ...AUDIO_SETS].join(' | ')})`);
-  const model = args.model as string;
+  const model = args.model;
   if (IMAGE_SETS.includes(dataset)) {
     if (!args.karpathy) throw new DbridgeError(`embed: --dataset ${dataset} needs --karpathy FILE (dataset_${dataset}.json)`);
     if (!args.images) throw new DbridgeError(`embed: --dataset ${dataset} needs --images DIR (the image folder)`);
-    const ds = loadKarpathy(args.karpathy as string, { dataset, mergeRestval: true });
+    const ds = loadKarpathy(args.karpathy, { dataset, mergeRestval: true });
     const splits = karpathyEmbedSplits(ds, only);
-    const mediaDir = args.images as string;
+    const mediaDir = args.images;
     return {
       fingerprint: () => hfFingerprint(model, ['text_model', 'vision_model'], hf.dtype),
       dataset, modality: 'image', splits, mediaDir, loadMedia: imageFolderLoader(mediaDir),
       encoder: async () => (await import('../../encoders/clip.ts')).loadClipEncoder(model, hf),
-      extraMeta: { model, karpathy: resolve(args.karpathy as string), media_dir: resolve(mediaDir), onnx_device: hf.device ?? 'cpu', onnx_dtype: hf.dtype ?? 'fp32' },
+      extraMeta: { model, karpathy: resolve(args.karpathy), media_dir: resolve(mediaDir), onnx_device: hf.device ?? 'cpu', onnx_dtype: hf.dtype ?? 'fp32' },
     };
   }
   if (AUDIO_SETS.includes(dataset)) {
-    const list = args.captions as string[] | undefined;
+    const list = args.captions;
     if (!list?.length) throw new DbridgeError(`embed: --dataset ${dataset} needs --captions SPLIT=CSV,... (e.g. train=train.csv,val=val.csv,test=test.csv)`);
     if (!args.audio) throw new DbridgeError(`embed: --dataset ${dataset} needs --audio DIR (the WAV folder)`);
     const sets = captionFiles(list).map(({ split, file }) => ({
-      split, set: loadAudioCaptions(file, { format: dataset as 'audiocaps' | 'clotho', fileTemplate: args.fileTemplate as string | undefined }),
+      split, set: loadAudioCaptions(file, { format: dataset as 'audiocaps' | 'clotho', fileTemplate: args.fileTemplate }),
     }));
-    const mediaDir = args.audio as string;
+    const mediaDir = args.audio;
     // Clotho ships its audio per subset (audio/development/, audio/validation/, audio/evaluation/): when the
     // CSV is clotho_captions_<subset>.csv and <audio>/<subset>/ exists, clip paths get that prefix.
     for (const { set } of sets) {
@@ -125,7 +150,7 @@ export function planEmbed(args: ParsedArgs): EmbedPlan {
   throw new DbridgeError(`embed: --dataset '${dataset}' is not one of ${[...IMAGE_SETS, ...AUDIO_SETS].join(', ')} (the world uses --encoder/--world)`);
 }
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   name: 'embed',
   summary: 'embed a dataset with an encoder (world encoder, CLIP or CLAP) into .npy files',
   usage: '(--model DIR_OR_ID --dataset coco|flickr30k --karpathy FILE --images DIR | --encoder DIR --world DIR) --out DIR',
@@ -135,34 +160,17 @@ const spec: CommandSpec = {
     'Work is saved in shards under OUT/.partial; rerunning the same command after an interruption resumes it.',
     'Audio: --model CLAP_DIR --dataset audiocaps|clotho --captions train=CSV,val=CSV,test=CSV --audio DIR.',
   ].join('\n'),
-  options: [
-    { name: 'out', type: 'string', required: true, help: 'output folder' },
-    { name: 'model', type: 'string', help: 'CLIP (or CLAP) model: a transformers.js folder or a hub id (hub ids need --allow-download)' },
-    { name: 'dataset', type: 'string', help: 'coco | flickr30k | audiocaps | clotho (with --model); optional check for --world' },
-    { name: 'karpathy', type: 'string', help: 'Karpathy split JSON (dataset_coco.json / dataset_flickr30k.json; for --world: default the folder\'s JSON)' },
-    { name: 'images', type: 'string', help: 'image folder the Karpathy file paths are relative to (--world: default the world folder)' },
-    { name: 'encoder', type: 'string', help: 'trained world encoder folder (dbridge train-encoder --out)' },
-    { name: 'world', type: 'string', help: 'generated world folder (dbridge world --out)' },
-    { name: 'captions', type: 'list', help: 'audio caption CSVs per split: train=FILE,val=FILE,test=FILE' },
-    { name: 'audio', type: 'string', help: 'folder of WAV clips for --captions' },
-    { name: 'file-template', type: 'string', help: "AudioCaps clip file name pattern ({youtube_id}, {start_time}, {audiocap_id}; default '{youtube_id}.wav')" },
-    { name: 'splits', type: 'list', help: 'embed only these splits (default: all in the file; restval is merged into train)' },
-    { name: 'limit', type: 'int', help: 'embed only the first N items of each split (a quick trial of the set-up; means then come from those)' },
-    { name: 'batch-size', type: 'int', default: 64, help: 'images/clips per encoder call' },
-    { name: 'text-batch-size', type: 'int', default: 256, help: 'captions per encoder call' },
-    { name: 'shard-size', type: 'int', default: 1024, help: 'items per resumable shard (changing it restarts a partial run)' },
-    { name: 'device', type: 'string', help: 'ONNX Runtime device for CLIP/CLAP: cpu (default) | cuda | webgpu | dml' },
-    { name: 'dtype', type: 'string', help: 'ONNX weight variant: fp32 (default) | fp16 | q8 | ...' },
-    { name: 'allow-download', type: 'boolean', default: false, help: 'allow downloading a hub id given to --model (also env DBRIDGE_ALLOW_DOWNLOAD=1)' },
-    { name: 'keep-shards', type: 'boolean', default: false, help: 'keep OUT/.partial after finishing' },
-    { name: 'skip-missing-check', type: 'boolean', default: false, help: 'do not check that every media file exists before starting' },
-  ],
+  options: EMBED_OPTIONS,
+  check(args) {
+    checkOutputDir(args.out, {
+      what: '--out', inputs: { '--images': args.images, '--world': args.world, '--encoder': args.encoder, '--model': args.model, '--audio': args.audio, '--karpathy': args.karpathy },
+    });
+  },
   async run(args) {
-    const backend = await initBackend(args.backend as string | undefined);
+    const backend = await initBackend(args.backend);
     const plan = planEmbed(args);
-    const limit = args.limit as number | undefined;
+    const limit = args.limit;
     if (limit !== undefined) {
-      if (limit <= 0) throw new DbridgeError(`--limit must be a positive integer, got ${limit}`);
       plan.splits = plan.splits.map((s) => ({ name: s.name, items: s.items.slice(0, limit) }));
       plan.extraMeta.limit = limit;
     }
@@ -183,21 +191,23 @@ const spec: CommandSpec = {
     process.on('SIGINT', onSig);
     process.on('SIGTERM', onSig);
     const opts: EmbedOptions = {
-      outDir: args.out as string,
+      outDir: args.out,
       encoder,
       dataset: plan.dataset,
       modality: plan.modality,
       splits: plan.splits,
       loadMedia: plan.loadMedia,
       encoderFingerprint,
-      batchSize: args.batchSize as number,
-      textBatchSize: args.textBatchSize as number,
-      shardSize: args.shardSize as number,
+      batchSize: args.batchSize,
+      textBatchSize: args.textBatchSize,
+      shardSize: args.shardSize,
       keepShards: Boolean(args.keepShards),
       signal: controller.signal,
       progress: !args.quiet,
       extraMeta: { ...plan.extraMeta, provenance: provenance(backend) },
     };
+    // one process writes into a folder at a time (a second one would interleave shards)
+    const lock = lockFolder(opts.outDir);
     try {
       const summary = await embedDataset(opts);
       if (summary.alreadyComplete) {
@@ -210,11 +220,12 @@ const spec: CommandSpec = {
         console.log(`wrote ${opts.outDir} (dim ${summary.dim}, encoder ${encoder.id})`);
       }
     } finally {
+      lock.release();
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
       encoder.dispose?.();
     }
   },
-};
+});
 
 export default spec;

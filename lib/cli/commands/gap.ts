@@ -1,28 +1,37 @@
 // `dbridge gap`: modality-gap statistics of one split of an embeddings folder (dbridge embed --out),
 // printed as JSON (lib/embeddings/gap.ts): paired/unpaired/noisy cosines before and after
 // preprocessing, centroid distance, linear separability.
-import type { CommandSpec } from '../args.ts';
+import { defineCommand } from '../args.ts';
 import { gapStatisticsFromDir } from '../../embeddings/gap.ts';
-import { writeJsonAtomic } from '../../util/fs.ts';
+import { DEFAULT_NOISE_VARIANCE } from '../../decoder/treatments.ts';
+import { embeddingPaths } from '../../embeddings/layout.ts';
+import { checkOutputFile, requireDir, writeJsonAtomic } from '../../util/fs.ts';
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   name: 'gap',
   summary: 'modality-gap statistics of embedded data (JSON)',
   usage: '--embeddings DIR [--split val] [--out FILE.json]',
   options: [
     { name: 'embeddings', type: 'string', required: true, help: 'embeddings folder (dbridge embed --out)' },
     { name: 'split', type: 'string', default: 'val', help: 'split to measure' },
-    { name: 'noise-variance', type: 'number', default: 0.016, help: 'variance of the Gaussian noise of the noisy-text rows' },
-    { name: 'max-pairs', type: 'int', default: 20000, help: 'at most this many sampled pairs per statistic' },
+    { name: 'noise-variance', type: 'number', default: DEFAULT_NOISE_VARIANCE, min: 0, help: 'variance of the Gaussian noise of the noisy-text rows' },
+    { name: 'max-pairs', type: 'int', default: 20000, min: 1, help: 'at most this many sampled pairs per statistic' },
     { name: 'out', type: 'string', help: 'also write the JSON to this file' },
   ],
+  check(args) {
+    requireDir(args.embeddings, '--embeddings');
+    if (args.out !== undefined) {
+      const p = embeddingPaths(args.embeddings, args.split);
+      checkOutputFile(args.out, { what: '--out', inputs: { 'the text embeddings': p.text, 'the image embeddings': p.image, 'the index': p.index, 'meta.json': p.meta } });
+    }
+  },
   async run(args) {
-    const stats = gapStatisticsFromDir(args.embeddings as string, args.split as string, {
-      noiseVariance: args.noiseVariance as number, maxPairs: args.maxPairs as number, seed: args.seed as number,
+    const stats = gapStatisticsFromDir(args.embeddings, args.split, {
+      noiseVariance: args.noiseVariance, maxPairs: args.maxPairs, seed: args.seed,
     });
-    if (args.out) writeJsonAtomic(args.out as string, stats);
+    if (args.out) writeJsonAtomic(args.out, stats);
     console.log(JSON.stringify(stats, null, 2));
   },
-};
+});
 
 export default spec;

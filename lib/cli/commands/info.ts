@@ -4,12 +4,13 @@
 // Counting rule: see lib/diffusion/flops.ts (torch.utils.flop_counter's; docs/spec.md §1.2).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CommandSpec } from '../args.ts';
+import { defineCommand } from '../args.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { readJson } from '../../util/fs.ts';
 import type { DenoiserConfig } from '../../diffusion/denoisers/types.ts';
-import { DENOISER_PRESETS, denoiserPreset, denoiserParamsPerModule, validateDenoiserConfig } from '../../diffusion/denoisers/index.ts';
+import { DENOISER_PRESETS, PAPER_UNET1D, denoiserPreset, denoiserParamsPerModule, validateDenoiserConfig } from '../../diffusion/denoisers/index.ts';
 import { denoiserCost } from '../../diffusion/flops.ts';
+import { DDIM_STEPS } from '../../diffusion/model.ts';
 
 async function configFromName(name: string, length: number | undefined): Promise<DenoiserConfig> {
   // the diffusion scales first (what `train-diffusion --config NAME` builds), then the denoiser presets
@@ -27,7 +28,7 @@ function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   name: 'info',
   summary: 'parameter counts and FLOPs of a denoiser config or checkpoint',
   usage: '--config paper|small|resmlp|... [--length L] | --checkpoint DIR | --dim 512 --init-dim 32 --dim-mults 1,2,4,8 [--length 512]',
@@ -37,21 +38,21 @@ const spec: CommandSpec = {
   options: [
     { name: 'config', type: 'string', help: `a diffusion scale (smoke, mini, paper, resmlp; vector length --length, default 512) or a denoiser preset (${Object.keys(DENOISER_PRESETS).join(', ')})` },
     { name: 'checkpoint', type: 'string', help: 'a checkpoint folder (reads config.json)' },
-    { name: 'dim', type: 'int', help: 'Unet1D time-embedding width (with --init-dim and --dim-mults)' },
-    { name: 'init-dim', type: 'int', help: 'Unet1D channels of the first level' },
-    { name: 'dim-mults', type: 'intlist', help: 'Unet1D channel multipliers, e.g. 1,2,4,8' },
-    { name: 'length', type: 'int', help: 'vector length L (default: the preset\'s, or 512)' },
-    { name: 'calls', type: 'int', default: 5, help: 'denoiser calls per bridged embedding, for the per-embedding total' },
+    { name: 'dim', type: 'int', min: 1, help: 'Unet1D time-embedding width (with --init-dim and --dim-mults)' },
+    { name: 'init-dim', type: 'int', min: 1, help: 'Unet1D channels of the first level' },
+    { name: 'dim-mults', type: 'intlist', min: 1, help: 'Unet1D channel multipliers, e.g. 1,2,4,8' },
+    { name: 'length', type: 'int', min: 1, help: 'vector length L (default: the preset\'s, or 512)' },
+    { name: 'calls', type: 'int', default: DDIM_STEPS.official, min: 1, help: 'denoiser calls per bridged embedding, for the per-embedding total' },
     { name: 'json', type: 'boolean', default: false, help: 'print JSON instead of a table' },
   ],
   async run(args) {
-    const length = args.length as number | undefined;
+    const length = args.length;
     const sources = [args.config, args.checkpoint, args.dim ?? args.initDim ?? args.dimMults].filter((v) => v !== undefined);
     if (sources.length !== 1) throw new DbridgeError('give exactly one of --config NAME, --checkpoint DIR, or --dim/--init-dim/--dim-mults');
     let config: DenoiserConfig;
     let source: string;
     if (args.checkpoint !== undefined) {
-      const dir = args.checkpoint as string;
+      const dir = args.checkpoint;
       const file = join(dir, 'config.json');
       if (!existsSync(file)) throw new DbridgeError(`checkpoint ${dir} has no config.json`);
       const c = readJson<{ denoiser?: DenoiserConfig }>(file, 'checkpoint config');
@@ -59,19 +60,19 @@ const spec: CommandSpec = {
       config = c.denoiser;
       source = `checkpoint ${dir}`;
     } else if (args.config !== undefined) {
-      config = await configFromName(args.config as string, length);
+      config = await configFromName(args.config, length);
       source = `config ${args.config}`;
     } else {
       if (args.dim === undefined || args.initDim === undefined || args.dimMults === undefined) {
         throw new DbridgeError('an explicit Unet1D needs all of --dim, --init-dim and --dim-mults');
       }
-      config = { kind: 'unet1d', length: length ?? 512, dim: args.dim as number, initDim: args.initDim as number, dimMults: args.dimMults as number[], attnHeads: 4, attnDimHead: 32 };
+      config = { ...PAPER_UNET1D, length: length ?? PAPER_UNET1D.length, dim: args.dim, initDim: args.initDim, dimMults: args.dimMults };
       source = 'explicit Unet1D';
     }
     validateDenoiserConfig(config);
     const cost = denoiserCost(config);
     const perModule = denoiserParamsPerModule(config);
-    const calls = args.calls as number;
+    const calls = args.calls;
     if (args.json) {
       console.log(JSON.stringify({ source, config, ...cost, paramsPerModule: perModule, calls, gmacsConvLinearPerEmbedding: (calls * cost.macsConvLinear) / 1e9 }, null, 2));
       return;
@@ -91,5 +92,5 @@ const spec: CommandSpec = {
     ];
     console.log(lines.join('\n'));
   },
-};
+});
 export default spec;

@@ -3,13 +3,14 @@
 // decoder folder (its GPT-2). Ragged id lists are right-padded; only real positions are meaningful.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CommandSpec } from '../args.ts';
+import { defineCommand } from '../args.ts';
 import { initBackend } from '../../backend.ts';
 import { tf } from '../../tf.ts';
 import { readNpy, writeNpy } from '../../io/npy.ts';
 import { toFloat32 } from '../../io/dtype.ts';
 import { DbridgeError } from '../../util/errors.ts';
-import { readJson, writeJsonAtomic } from '../../util/fs.ts';
+import { checkOutputFile, readJson, writeJsonAtomic } from '../../util/fs.ts';
+import { checkFiniteOutput } from '../outputs.ts';
 import { loadHfGpt2, loadDecoder, gpt2Encode, greedyFromEmbeds, Vocab, DECODER_KIND, type Gpt2 } from '../../decoder/index.ts';
 
 function readIds(path: string): number[][] {
@@ -23,7 +24,7 @@ function readIds(path: string): number[][] {
   return rows as number[][];
 }
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   name: 'lm',
   summary: "print or save a language model's logits for given ids",
   usage: '--model DIR (--ids IDS.json | --text "...") [--output LOGITS.npy] [--prefix-embeds P.npy] [--generate N]',
@@ -38,33 +39,38 @@ const spec: CommandSpec = {
     { name: 'text', type: 'string', help: 'text to tokenise with the GPT-2 BPE instead of --ids' },
     { name: 'output', type: 'string', help: 'where to write the logits (.npy float32)' },
     { name: 'prefix-embeds', type: 'string', help: 'input embeddings put before the tokens (.npy [B, P, W] or [P, W])' },
-    { name: 'generate', type: 'int', default: 0, help: 'also continue each row greedily for N tokens and print them' },
+    { name: 'generate', type: 'int', default: 0, min: 0, help: 'also continue each row greedily for N tokens and print them' },
     { name: 'json', type: 'string', help: 'write the summary (and generated ids) to this JSON file' },
   ],
+  check(args) {
+    if (!args.ids === !args.text) throw new DbridgeError('give exactly one of --ids and --text');
+    const inputs = { '--ids': args.ids, '--prefix-embeds': args.prefixEmbeds };
+    if (args.output !== undefined) checkOutputFile(args.output, { what: '--output', inputs });
+    if (args.json !== undefined) checkOutputFile(args.json, { what: '--json', inputs: { ...inputs, '--output': args.output } });
+  },
   async run(args) {
-    await initBackend(args.backend as string | undefined);
-    const dir = args.model as string;
+    await initBackend(args.backend);
+    const dir = args.model;
     if (!existsSync(join(dir, 'config.json'))) throw new DbridgeError(`${dir}: config.json not found (expected a HF GPT-2 or dbridge decoder folder)`);
     const isDecoder = readJson<{ kind?: string }>(join(dir, 'config.json')).kind === DECODER_KIND;
     const decoder = isDecoder ? loadDecoder(dir) : null;
     const lm: Gpt2 = decoder ? decoder.lm : loadHfGpt2(dir);
     const vocab = decoder ? decoder.vocab : Vocab.full();
     try {
-      if (!args.ids === !args.text) throw new DbridgeError('give exactly one of --ids and --text');
-      const gpt2Rows = args.ids ? readIds(args.ids as string) : [gpt2Encode(args.text as string)];
+      const gpt2Rows = args.ids !== undefined ? readIds(args.ids) : [gpt2Encode(args.text ?? '')];
       const rows = gpt2Rows.map((r) => r.map((g) => {
         const m = vocab.modelId(g);
         if (m < 0) throw new DbridgeError(`token id ${g} is not in the model's ${vocab.compact ? 'compact ' : ''}vocabulary`);
         return m;
       }));
       const B = rows.length, L = Math.max(...rows.map((r) => r.length));
-      if ((args.generate as number) > 0 && rows.some((r) => r.length !== L)) throw new DbridgeError('--generate needs rows of equal length');
+      if (args.generate > 0 && rows.some((r) => r.length !== L)) throw new DbridgeError('--generate needs rows of equal length');
       const pad = Math.max(0, vocab.modelId(50256));
       const flat = new Int32Array(B * L).fill(pad);
       rows.forEach((r, b) => r.forEach((t, i) => { flat[b * L + i] = t; }));
       let prefix: tf.Tensor | undefined;
       if (args.prefixEmbeds) {
-        const a = readNpy(args.prefixEmbeds as string);
+        const a = readNpy(args.prefixEmbeds);
         const W = lm.config.nEmbd;
         const shape = a.shape.length === 2 ? [1, ...a.shape] : a.shape;
         if (shape.length !== 3 || shape[2] !== W || (shape[0] !== 1 && shape[0] !== B)) {
@@ -76,7 +82,8 @@ const spec: CommandSpec = {
       const logits = tf.tidy(() => lm.logitsOfIds(tf.tensor2d(flat, [B, L], 'int32'), prefix));
       const data = (await logits.data()) as Float32Array;
       const V = lm.config.vocabSize;
-      if (args.output) writeNpy(args.output as string, { dtype: 'float32', shape: [B, P + L, V], data });
+      checkFiniteOutput(data, 'the logits', `check the model ${dir}`);
+      if (args.output) writeNpy(args.output, { dtype: 'float32', shape: [B, P + L, V], data });
       const summary: Record<string, unknown> = {
         model: dir, kind: isDecoder ? 'dbridge decoder' : 'hf gpt2', shape: [B, P + L, V],
         last_argmax: rows.map((r, b) => {
@@ -86,22 +93,22 @@ const spec: CommandSpec = {
           return vocab.gpt2Id(best);
         }),
       };
-      if ((args.generate as number) > 0) {
+      if (args.generate > 0) {
         const embeds = tf.tidy(() => {
           const x = lm.embedTokens(tf.tensor2d(flat, [B, L], 'int32'));
           return prefix ? tf.concat([prefix, x], 1) : x;
         });
-        const g = await greedyFromEmbeds(lm, embeds, args.generate as number);
+        const g = await greedyFromEmbeds(lm, embeds, args.generate);
         embeds.dispose();
         summary.generated = g.ids.map((r) => r.map((m) => vocab.gpt2Id(m)));
         summary.generated_text = g.ids.map((r) => vocab.decode(r));
       }
       tf.dispose([logits, prefix]);
-      if (args.json) writeJsonAtomic(args.json as string, summary);
+      if (args.json) writeJsonAtomic(args.json, summary);
       console.log(JSON.stringify(summary));
     } finally {
       if (decoder) decoder.dispose(); else lm.params.dispose();
     }
   },
-};
+});
 export default spec;

@@ -1,14 +1,14 @@
 // `dbridge reproduce` (npm run reproduce): every table of the paper on a dataset at a scale, with
 // the paper's numbers beside ours, written to results/<dataset>-<scale>/ and printed as markdown.
 import { join } from 'node:path';
-import type { CommandSpec } from '../args.ts';
+import { defineCommand } from '../args.ts';
 import { initBackend } from '../../backend.ts';
 import { resolveConfig, resultsDirName } from '../../experiments/config.ts';
-import { reproduce, TABLE_IDS, type TableId } from '../../experiments/run.ts';
+import { reproduce, TABLE_IDS } from '../../experiments/run.ts';
 import { REPO_ROOT } from '../../util/provenance.ts';
-import { DbridgeError } from '../../util/errors.ts';
+import { checkOutputDir } from '../../util/fs.ts';
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   name: 'reproduce',
   summary: "reproduce every table of the paper (Tables 1-5 and the cost) with the paper's numbers beside ours",
   usage: '[--dataset world|coco|flickr30k] [--scale smoke|mini|paper] [--variant official|paper] [--seed S] [--tables table1,...]',
@@ -22,25 +22,27 @@ const spec: CommandSpec = {
     { name: 'scale', type: 'string', default: 'mini', choices: ['smoke', 'mini', 'paper'], help: 'smoke (seconds per stage), mini (default, ~15 min on 2 CPU cores), paper (real data, GPU)' },
     { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'what the released code does, or what the paper text says (docs/spec.md, Decisions)' },
     { name: 'denoiser', type: 'string', choices: ['unet1d', 'resmlp'], help: 'override the scale\'s denoiser (world mini uses a ResMLP for speed; smoke and paper the Unet1D)' },
-    { name: 'tables', type: 'list', help: `subset of ${TABLE_IDS.join(',')}` },
+    { name: 'tables', type: 'list', choices: TABLE_IDS, help: `subset of ${TABLE_IDS.join(',')}` },
     { name: 'out', type: 'string', help: 'results folder (default results/<dataset>-<scale>[-<variant>])' },
     { name: 'cache', type: 'string', default: join(REPO_ROOT, 'data', 'cache'), help: 'stage cache folder' },
     { name: 'data-root', type: 'string', default: join(REPO_ROOT, 'data'), help: 'where coco/ and flickr30k/ live (real data)' },
     { name: 'clip-model', type: 'string', default: join(REPO_ROOT, 'models', 'clip-vit-base-patch32'), help: 'CLIP folder (transformers.js layout) or hub id, for real data' },
     { name: 'gpt2', type: 'string', default: join(REPO_ROOT, 'models', 'gpt2'), help: 'Hugging Face GPT-2 folder for --scale paper' },
   ],
+  check(args) {
+    if (args.out !== undefined) checkOutputDir(args.out, { what: '--out', inputs: { '--cache': args.cache, '--data-root': args.dataRoot } });
+    checkOutputDir(args.cache, { what: '--cache' });
+  },
   async run(args) {
-    const backend = await initBackend(args.backend as string | undefined);
+    const backend = await initBackend(args.backend);
     const cfg = resolveConfig({
-      dataset: args.dataset as string, scale: args.scale as string, variant: args.variant as string, seed: args.seed as number,
-      dataRoot: args.dataRoot as string, clipModel: args.clipModel as string, gpt2: args.gpt2 as string, denoiser: args.denoiser as string | undefined,
+      dataset: args.dataset, scale: args.scale, variant: args.variant, seed: args.seed,
+      dataRoot: args.dataRoot, clipModel: args.clipModel, gpt2: args.gpt2, denoiser: args.denoiser,
     });
-    const tables = args.tables as string[] | undefined;
-    for (const t of tables ?? []) if (!(TABLE_IDS as readonly string[]).includes(t)) throw new DbridgeError(`unknown table '${t}' (have ${TABLE_IDS.join(', ')})`);
-    const outDir = (args.out as string | undefined) ?? join(REPO_ROOT, 'results', resultsDirName(cfg, args.denoiser as string | undefined));
-    const r = await reproduce({ cfg, backend, outDir, cacheRoot: args.cache as string, tables: tables as TableId[] | undefined });
+    const outDir = args.out ?? join(REPO_ROOT, 'results', resultsDirName(cfg, args.denoiser));
+    const r = await reproduce({ cfg, backend, outDir, cacheRoot: args.cache, tables: args.tables });
     console.log(r.summary);
     console.error(`dbridge: results written to ${outDir}`);
   },
-};
+});
 export default spec;

@@ -1,10 +1,10 @@
 // `dbridge score`: scores candidate captions against references with pycocoevalcap semantics and
 // prints the corpus scores as JSON (pycocoevalcap's keys, fractions). See docs/metrics.md.
-import type { CommandSpec } from '../args.ts';
-import { writeJsonAtomic } from '../../util/fs.ts';
+import { defineCommand } from '../args.ts';
+import { checkOutputFile, requireFile, writeJsonAtomic } from '../../util/fs.ts';
 import { loadCandidates, loadReferences, parseMetricList, scoreCaptions, METRIC_NAMES } from '../../metrics/index.ts';
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   name: 'score',
   summary: 'score candidate captions with pycocoevalcap semantics',
   usage: '--references REFS.json --candidates CANDS.json [--tokenized] [--per-image OUT.json] [--metrics bleu,cider,...]',
@@ -21,26 +21,31 @@ const spec: CommandSpec = {
     { name: 'candidates', type: 'string', required: true, help: 'candidate captions JSON (COCO results list)' },
     { name: 'tokenized', type: 'boolean', default: false, help: 'captions are already tokenised (space-separated): skip PTB tokenisation' },
     { name: 'per-image', type: 'string', help: 'also write per-image scores (and the tokenised text) to this JSON file' },
-    { name: 'metrics', type: 'list', default: [...METRIC_NAMES], help: `metrics to compute (${METRIC_NAMES.join(', ')})` },
+    { name: 'metrics', type: 'list', default: METRIC_NAMES, help: `metrics to compute (${METRIC_NAMES.join(', ')})` },
     { name: 'meteor-jar', type: 'string', help: 'path to meteor-1.5.jar (default: env DBRIDGE_METEOR_JAR); without it METEOR_approx is reported' },
     { name: 'spice-jar', type: 'string', help: 'path to spice-1.0.jar (default: env DBRIDGE_SPICE_JAR); without it SPICE is null' },
     { name: 'java', type: 'string', default: 'java', help: 'Java executable used for the jars' },
   ],
+  check(args) {
+    requireFile(args.references, '--references');
+    requireFile(args.candidates, '--candidates');
+    if (args.perImage !== undefined) checkOutputFile(args.perImage, { what: '--per-image', inputs: { '--references': args.references, '--candidates': args.candidates } });
+  },
   async run(args) {
-    const metrics = parseMetricList(args.metrics as string[]);
-    const refs = loadReferences(args.references as string);
-    const cands = loadCandidates(args.candidates as string);
+    const metrics = parseMetricList(args.metrics);
+    const refs = loadReferences(args.references);
+    const cands = loadCandidates(args.candidates);
     const res = await scoreCaptions(refs, cands, {
       tokenized: Boolean(args.tokenized),
       metrics,
-      meteorJar: args.meteorJar as string | undefined,
-      spiceJar: args.spiceJar as string | undefined,
-      java: args.java as string,
+      meteorJar: args.meteorJar,
+      spiceJar: args.spiceJar,
+      java: args.java,
     });
     const out: Record<string, unknown> = { ...res.corpus };
     if (Object.keys(res.unavailable).length) out.unavailable = res.unavailable;
     if (args.perImage) {
-      writeJsonAtomic(args.perImage as string, {
+      writeJsonAtomic(args.perImage, {
         corpus: res.corpus,
         unavailable: res.unavailable,
         num_images: res.numImages,
@@ -50,5 +55,5 @@ const spec: CommandSpec = {
     }
     console.log(JSON.stringify(out, null, 2));
   },
-};
+});
 export default spec;

@@ -1,49 +1,75 @@
 // `dbridge train-encoder`: trains the world's small CLIP-like dual encoder on a generated world's
 // pre-training split (lib/world/encoder.ts) and reports test retrieval (recall@1/5/10).
-import type { CommandSpec } from '../args.ts';
+// Outputs: the folder is locked while training; the trainer reuses a finished encoder of the same
+// settings, continues an unfinished one only with --resume (naming a setting that differs) and
+// starts over only with --force, which trains into a temporary sibling that replaces the folder
+// once training has finished.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineCommand, exclusive } from '../args.ts';
+import { checkOutputDir, folderHasContent, requireDir } from '../../util/fs.ts';
+import { lockFolder } from '../../util/lock.ts';
+import { trainingFolder, trainInto } from '../outputs.ts';
 import { initBackend } from '../../backend.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { DEFAULT_ARCH, DEFAULT_TRAIN, SMOKE_BATCH, SMOKE_DIM, SMOKE_STEPS, trainWorldEncoder } from '../../world/encoder.ts';
 
-const spec: CommandSpec = {
+const spec = defineCommand({
   name: 'train-encoder',
   summary: "train the world's small contrastive dual encoder",
-  usage: '--world DIR --out DIR [--steps N] [--resume]',
+  usage: '--world DIR --out DIR [--steps N] [--resume | --force]',
   description: 'Writes weights.safetensors, optimizer.safetensors, config.json, state.json and eval.json (test retrieval) to --out. ' +
     'An interrupted run continues with --resume (same batches as an uninterrupted run).',
   options: [
     { name: 'world', type: 'string', required: true, help: 'generated world folder (dbridge world --out)' },
     { name: 'out', type: 'string', required: true, help: 'checkpoint folder' },
-    { name: 'steps', type: 'int', help: `optimisation steps (default ${DEFAULT_TRAIN.steps}; ${SMOKE_STEPS} for a smoke-scale world)` },
-    { name: 'batch-size', type: 'int', help: `pairs per step (default ${DEFAULT_TRAIN.batchSize}; ${SMOKE_BATCH} for a smoke-scale world)` },
-    { name: 'lr', type: 'number', help: `peak learning rate (default ${DEFAULT_TRAIN.lr})` },
-    { name: 'dim', type: 'int', help: `shared embedding dimension D (default ${DEFAULT_ARCH.dim}; ${SMOKE_DIM} for a smoke-scale world)` },
+    { name: 'steps', type: 'int', min: 1, help: `optimisation steps (default ${DEFAULT_TRAIN.steps}; ${SMOKE_STEPS} for a smoke-scale world)` },
+    { name: 'batch-size', type: 'int', min: 2, help: `pairs per step (default ${DEFAULT_TRAIN.batchSize}; ${SMOKE_BATCH} for a smoke-scale world)` },
+    { name: 'lr', type: 'number', min: 0, help: `peak learning rate (default ${DEFAULT_TRAIN.lr})` },
+    { name: 'dim', type: 'int', min: 1, help: `shared embedding dimension D (default ${DEFAULT_ARCH.dim}; ${SMOKE_DIM} for a smoke-scale world)` },
     { name: 'temperature', type: 'number', help: `fixed softmax temperature (default ${DEFAULT_TRAIN.fixedTemperature}, where CLIP's learned one ends)` },
     { name: 'learn-temperature', type: 'boolean', default: false, help: "learn the temperature from CLIP's initial 0.07 instead (leaves a smaller gap, docs/world.md)" },
-    { name: 'width', type: 'int', help: `tower width (default ${DEFAULT_ARCH.width})` },
-    { name: 'image-layers', type: 'int', help: `transformer blocks of the image tower (default ${DEFAULT_ARCH.imageLayers})` },
-    { name: 'text-layers', type: 'int', help: `transformer blocks of the text tower (default ${DEFAULT_ARCH.textLayers})` },
+    { name: 'width', type: 'int', min: 1, help: `tower width (default ${DEFAULT_ARCH.width})` },
+    { name: 'image-layers', type: 'int', min: 1, help: `transformer blocks of the image tower (default ${DEFAULT_ARCH.imageLayers})` },
+    { name: 'text-layers', type: 'int', min: 1, help: `transformer blocks of the text tower (default ${DEFAULT_ARCH.textLayers})` },
     { name: 'resume', type: 'boolean', default: false, help: 'continue the checkpoint in --out' },
-    { name: 'force', type: 'boolean', default: false, help: 'start over even if --out holds a checkpoint' },
+    { name: 'force', type: 'boolean', default: false, help: 'start over even if --out holds a checkpoint (replacing it once the new run has finished)' },
     { name: 'eval-split', type: 'string', default: 'test', help: "split of dataset_world.json for the retrieval report ('none' to skip)" },
   ],
+  check(args) {
+    exclusive(args, 'resume', 'force');
+    exclusive(args, 'temperature', 'learn-temperature');
+    if (args.lr !== undefined && args.lr <= 0) throw new DbridgeError(`--lr must be > 0, got ${args.lr}`);
+    requireDir(args.world, '--world');
+    checkOutputDir(args.out, { what: '--out', inputs: { '--world': args.world }, replaces: args.force });
+  },
   async run(args) {
-    await initBackend(args.backend as string | undefined);
+    await initBackend(args.backend);
     const arch: Record<string, number> = {};
-    if (args.dim !== undefined) arch.dim = args.dim as number;
-    if (args.width !== undefined) arch.width = args.width as number;
-    if (args.imageLayers !== undefined) arch.imageLayers = args.imageLayers as number;
-    if (args.textLayers !== undefined) arch.textLayers = args.textLayers as number;
-    if (args.learnTemperature && args.temperature !== undefined) throw new DbridgeError('--temperature and --learn-temperature exclude each other');
-    const fixedTemperature = args.learnTemperature ? null : (args.temperature as number | undefined);
-    const r = await trainWorldEncoder({
-      fixedTemperature,
-      worldDir: args.world as string, outDir: args.out as string, seed: args.seed as number,
-      steps: args.steps as number | undefined, batchSize: args.batchSize as number | undefined, lr: args.lr as number | undefined,
-      arch, resume: args.resume as boolean, force: args.force as boolean, evalSplit: args.evalSplit as string, quiet: args.quiet as boolean,
+    if (args.dim !== undefined) arch.dim = args.dim;
+    if (args.width !== undefined) arch.width = args.width;
+    if (args.imageLayers !== undefined) arch.imageLayers = args.imageLayers;
+    if (args.textLayers !== undefined) arch.textLayers = args.textLayers;
+    const fixedTemperature = args.learnTemperature ? null : args.temperature;
+    const train = (outDir: string, o: { resume: boolean; force: boolean }) => trainWorldEncoder({
+      fixedTemperature, worldDir: args.world, outDir, seed: args.seed, steps: args.steps, batchSize: args.batchSize, lr: args.lr,
+      arch, evalSplit: args.evalSplit, quiet: args.quiet, ...o,
     });
+    const holdsEncoder = (dir: string) => ['state.json', 'weights.safetensors', 'config.json', 'eval.json'].some((f) => existsSync(join(dir, f)));
+    let r: Awaited<ReturnType<typeof trainWorldEncoder>>;
+    if (args.force && folderHasContent(args.out)) {
+      const folder = trainingFolder(args.out, { resume: false, force: true, holdsRun: holdsEncoder, kind: 'a world encoder', inputs: { '--world': args.world } });
+      r = await trainInto(folder, (dir) => train(dir, { resume: false, force: false }));
+      r = { ...r, outDir: args.out };
+    } else {
+      if (folderHasContent(args.out) && !holdsEncoder(args.out)) {
+        throw new DbridgeError(`--out ${args.out} holds files that are not a world encoder; choose a new or empty folder (nothing there is replaced)`);
+      }
+      const lock = lockFolder(args.out);
+      try { r = await train(args.out, { resume: args.resume, force: false }); } finally { lock.release(); }
+    }
     console.log(JSON.stringify(r, null, 2));
   },
-};
+});
 
 export default spec;

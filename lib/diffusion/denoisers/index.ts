@@ -20,8 +20,11 @@ export { ResMLP } from './resmlp.ts';
  * vectors (the `resmlp` diffusion scale's network; 15.0M parameters, ~1/22 of the Unet1D's MACs).
  * `resmlp-small`: width 128 on 64-d vectors.
  */
+/** The official train_norm.py Unet1D (docs/spec.md §1.2): 512/32/(1,2,4,8), 4 heads of 32, on 512-d vectors. Do not mutate: `denoiserPreset('paper')` gives a copy. */
+export const PAPER_UNET1D: Unet1DConfig = { kind: 'unet1d', length: 512, dim: 512, initDim: 32, dimMults: [1, 2, 4, 8], attnHeads: 4, attnDimHead: 32 };
+
 export const DENOISER_PRESETS: Record<string, DenoiserConfig> = {
-  paper: { kind: 'unet1d', length: 512, dim: 512, initDim: 32, dimMults: [1, 2, 4, 8], attnHeads: 4, attnDimHead: 32 },
+  paper: PAPER_UNET1D,
   small: { kind: 'unet1d', length: 64, dim: 64, initDim: 8, dimMults: [1, 2], attnHeads: 4, attnDimHead: 32 },
   resmlp: { kind: 'resmlp', length: 512, width: 1024, blocks: 3, timeDim: 256 },
   'resmlp-small': { kind: 'resmlp', length: 64, width: 128, blocks: 3, timeDim: 64 },
