@@ -42,15 +42,15 @@ const spec = defineCommand({
     { name: 'force', type: 'boolean', default: false, help: 'replace the checkpoint in --out once the new one is complete' },
   ],
   check(args) {
+    if (!args.stateDict.endsWith('.safetensors')) {
+      throw new DbridgeError(`--state-dict ${args.stateDict}: expected a .safetensors file (convert a torch checkpoint with safetensors.torch.save_file(ckpt['model'], 'model.safetensors'))`);
+    }
     requireFile(args.stateDict, '--state-dict');
     if (args.textMean !== undefined) requireFile(args.textMean, '--text-mean');
   },
   async run(args) {
     await initBackend(args.backend);
     const file = args.stateDict;
-    if (!file.endsWith('.safetensors')) {
-      throw new DbridgeError(`--state-dict ${file}: expected a .safetensors file (convert a torch checkpoint with safetensors.torch.save_file(ckpt['model'], 'model.safetensors'))`);
-    }
     const variant = args.variant;
     checkVariant(variant);
     const config: Unet1DConfig = {
