@@ -5,7 +5,11 @@
 // L2 normalisation) and after it (C * normalize(normalize(e) - modality mean), docs/spec.md §1.1, via
 // lib/embeddings/preprocess.ts); the distance between the modality centroids of L2-normalised
 // embeddings (Liang et al., "Mind the Gap", NeurIPS 2022, section 4); and how well a linear
-// classifier (logistic regression) tells the modalities apart on held-out rows.
+// classifier (logistic regression) tells the modalities apart on held-out rows; and the relative
+// modality gap (RMG) of Schrodi et al., "Two effects, one trigger", ICLR 2025, section 3: the mean
+// paired dissimilarity divided by itself plus the mean within-modality dissimilarity, so that a
+// gap is measured against how spread out each modality is (0 = paired rows coincide; 0.5 = a pair
+// is as far apart as two random rows of one modality).
 // Noise rows: the noise is added to the unit-norm (preprocessed / radius) text embedding, as C3
 // adds it to the normalised mean-removed embedding, so cos = 1/sqrt(1 + 0.016 D) in expectation
 // for a vector with itself (docs/spec.md §6's sanity check); `noisyPaired` adds it to a *second*
@@ -197,6 +201,37 @@ export function linearSeparability(t: Float32Array, v: Float32Array, d: number, 
     if ((z > 0 ? 1 : 0) === r.y) correct++;
   }
   return { accuracy: correct / test.length, trainRows: train.length, testRows: test.length };
+}
+
+/**
+ * Relative modality gap (Schrodi et al. 2025, their compute_rmg): with dissimilarity
+ * (1 - cos) / 2 in [0, 1], m = mean over captions of the dissimilarity to their own image (at least
+ * 1e-3), dI / dT = mean dissimilarity over all pairs of distinct images / captions;
+ * RMG = m / (m + (dI + dT) / 2). Rows need not be normalised (cosines are used).
+ */
+export function relativeModalityGap(text: Float32Array, image: Float32Array, textToImage: readonly number[], d: number): number {
+  const nT = text.length / d, nV = image.length / d;
+  if (textToImage.length !== nT) throw new DbridgeError(`RMG: ${nT} text rows but ${textToImage.length} text-to-image links`);
+  if (nT < 2 || nV < 2) throw new DbridgeError(`RMG: needs at least 2 texts and 2 images, got ${nT} and ${nV}`);
+  const t = l2NormalizeRows(text, nT, d), v = l2NormalizeRows(image, nV, d);
+  let paired = 0;
+  textToImage.forEach((im, r) => { paired += dot(t, r, v, im, d); });
+  const m = Math.max(1 - (paired / nT + 1) / 2, 1e-3);
+  // mean cosine over ordered pairs i != j of unit rows: (|sum x|^2 - n) / (n (n - 1))
+  const offDiagonal = (u: Float32Array, n: number) => {
+    const s = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) s[j] += u[i * d + j];
+    let sq = 0;
+    for (let j = 0; j < d; j++) sq += s[j] * s[j];
+    return (sq - n) / (n * (n - 1));
+  };
+  const dI = 1 - (offDiagonal(v, nV) + 1) / 2, dT = 1 - (offDiagonal(t, nT) + 1) / 2;
+  return m / (m + (dI + dT) / 2);
+}
+
+/** Distance between the centroids of the L2-normalised rows of two sets. */
+export function centroidDistance(a: Float32Array, b: Float32Array, d: number): number {
+  return centroid(l2NormalizeRows(a, a.length / d, d), l2NormalizeRows(b, b.length / d, d), d).distance;
 }
 
 /** The gap statistics of one split's embeddings. */
