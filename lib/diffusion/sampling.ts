@@ -4,6 +4,11 @@
 //    time grid; the network sees the re-normalised state when the model says so.
 //  - bridge: the image (audio, ...) embedding is used directly as x_M — no forward noising — then
 //    DDIM; the result is L2-normalised to unit norm (what the official caller feeds the decoder).
+//    Without radius re-normalisation (the paper variant) the network never sees the radius-C input
+//    at step M in training: there x_t = sqrt(ᾱ_t) z0 + sqrt(1-ᾱ_t) ε has norm about
+//    sqrt(ᾱ_t C² + (1-ᾱ_t) L) (trainingRadius), ~13 at t = 600, L = 256. So x_M is rescaled to that
+//    radius at the first network step (startRadius 'matched', the default without re-normalisation;
+//    the official variant feeds C·normalize(x) anyway, where the start radius changes nothing).
 //  - augment: z_A = q_sample(z0, A) with fresh noise, then DDIM from M = A: noise is added at
 //    ᾱ[A] but denoising starts at A-1, the official off-by-one (`noiseStep` changes it).
 //  - ddpmSample: ancestral sampling from pure noise through all T steps (teaching; not used by
@@ -103,7 +108,23 @@ export interface BridgeOptions {
   seed?: number;
   /** L2-normalise the result to unit norm (default true, as the official caller does). */
   normalizeOutput?: boolean;
+  /**
+   * Norm of x_M: 'input' keeps the preprocessed embedding's (radius C); 'matched' rescales it to
+   * trainingRadius at the first network step t = M-1. Default: 'matched' when the model does not
+   * re-normalise its input (paper variant), else 'input' (the official code; the same numbers).
+   */
+  startRadius?: 'input' | 'matched';
   trace?: DdimTrace;
+}
+
+/**
+ * Expected norm of a training state x_t = sqrt(ᾱ_t) z0 + sqrt(1-ᾱ_t) ε with |z0| = C and ε ~ N(0, I_L):
+ * sqrt(ᾱ_t C² + (1-ᾱ_t) L) (the root of E|x_t|²; |x_t| concentrates there for large L).
+ */
+export function trainingRadius(core: Pick<DiffusionCore, 'schedule' | 'radius'>, t: number, L: number): number {
+  checkStep(core.schedule, t);
+  const a = core.schedule.alphasCumprod64[t];
+  return Math.sqrt(a * core.radius * core.radius + (1 - a) * L);
 }
 
 /**
@@ -112,7 +133,9 @@ export interface BridgeOptions {
  */
 export function bridge(core: DiffusionCore, x: tf.Tensor2D, opts: BridgeOptions): tf.Tensor2D {
   return tf.tidy(() => {
-    const raw = ddimSample(core, x, { M: opts.M, steps: opts.steps, eta: opts.eta, seed: opts.seed, trace: opts.trace });
+    const matched = (opts.startRadius ?? (core.renormalize ? 'input' : 'matched')) === 'matched';
+    const xM = matched ? l2Normalize(x, trainingRadius(core, Math.max(0, opts.M - 1), x.shape[1])) : x;
+    const raw = ddimSample(core, xM, { M: opts.M, steps: opts.steps, eta: opts.eta, seed: opts.seed, trace: opts.trace });
     return opts.normalizeOutput === false ? raw : l2Normalize(raw);
   });
 }
