@@ -275,6 +275,7 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   checkCaptions(opts.captions, n, 'training data');
   if (opts.val) checkCaptions(opts.val.captions, checkMatrix(opts.val.embeddings, D, 'validation embeddings'), 'validation data');
   if ((treatment === 'plain' || treatment === 'c3') && !opts.textMean) throw new DbridgeError(`treatment '${treatment}' needs the text mean (textMean / --text-mean)`);
+  if (treatment === 'augmented' && opts.val && !opts.textMean) throw new DbridgeError("treatment 'augmented' with validation data needs the text mean (textMean / --text-mean): its val text is mean-removed");
   if (opts.textMean && opts.textMean.length !== D) throw new DbridgeError(`text mean has dimension ${opts.textMean.length}, embeddings have ${D}`);
   const lmSpec = opts.lm ?? 'tiny';
   const pretrained = typeof lmSpec === 'object' && 'hfDir' in lmSpec;

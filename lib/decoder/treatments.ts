@@ -4,7 +4,8 @@
 //   capdec    : renorm(norm(e) + N(0, variance 0.016))        CapDec's noise_injection (DavidHuji/CapDec)
 //   c3        : renorm(norm(e) - text_mean + N(0, 0.016))     C3 (yuhui-zh15/C3 dataset_coco.py, text path)
 //   augmented : norm(e_aug)                                   Diffusion Bridge: e_aug from lib/diffusion's
-//               augmentEmbeddings, already in the mean-removed text space (official normalize_prefix)
+//               augmentEmbeddings, already in the mean-removed text space (official normalize_prefix);
+//               validated on renorm(norm(e) - text_mean), the clean text of that space
 // Noise is drawn fresh every time a caption is used (per epoch), from the seeded Rng.
 // Test time (image or other non-text embeddings):
 //   raw     : norm(v)                                        CapDec / ClipCap
@@ -105,9 +106,15 @@ export function applyTrainTreatment(treatment: TrainTreatment, embeddings: Float
 
 /**
  * What a val/test text embedding looks like to the decoder without noise (val loss): the base part,
- * renormalised (c3 renormalises after its noise).
+ * renormalised (c3 renormalises after its noise). The augmented decoder reads the mean-removed text
+ * space (diffusion-augmented text and bridged images live there), so its val text has the text
+ * mean removed as Plain's does; it needs `textMean`.
  */
 export function trainTreatmentEval(treatment: TrainTreatment, embeddings: Float32Array, dim: number, opts: TrainTreatmentOptions = {}): Float32Array {
+  if (treatment === 'augmented') {
+    if (!opts.textMean) throw new DbridgeError("treatment 'augmented' validates on mean-removed val text: the text mean is required");
+    return trainTreatmentBase('plain', embeddings, dim, opts);
+  }
   const x = trainTreatmentBase(treatment, embeddings, dim, opts);
   return treatment === 'c3' ? normalizeRows(x, dim) : x;
 }

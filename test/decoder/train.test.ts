@@ -100,7 +100,7 @@ test('best epoch by a caption metric on val images when a scorer is given, else 
   const st = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')) as { epoch: number; selectedBy: string };
   assert.equal(st.epoch, 2);
   assert.equal(st.selectedBy, 'fake');
-  const byLoss = await trainDecoder(base(tmpDir('dec-select2-'), { epochs: 2, val: { embeddings: EMB, captions: CAPS } }));
+  const byLoss = await trainDecoder(base(tmpDir('dec-select2-'), { epochs: 2, val: { embeddings: EMB, captions: CAPS }, textMean: new Float32Array(D).fill(0.01) }));
   assert.ok(byLoss.history.every((h) => h.valLoss !== null && h.metric === null));
 });
 
