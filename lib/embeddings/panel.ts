@@ -1,7 +1,7 @@
 // The gap panel: what a reader needs beside Table 1 to judge a modality gap and what bridging does
 // to it, one row per image-side set compared with the captions of the same images:
 //   raw                  L2-normalised image vs text embeddings (the encoder as it is)
-//   preprocessed (M = 0) each modality's train mean removed (SPEC 1.1), the decoder's Plain input
+//   preprocessed (M = 0) each modality's train mean removed (docs/spec.md §1.1), the decoder's Plain input
 //   bridged M = ...      bridged image embeddings vs preprocessed text (optional, one per M)
 // and per row: centroid distance, relative modality gap (Schrodi et al. 2025), RBF-MMD^2 to the
 // text set (one kernel width for every row that shares a text set), linear separability of the two
@@ -53,7 +53,7 @@ export interface GapPanelInput {
   image: Float32Array;
   d: number;
   textToImage: readonly number[];
-  /** Train-split modality means (SPEC 1.1). */
+  /** Train-split modality means (docs/spec.md §1.1). */
   textMean: Float32Array;
   imageMean: Float32Array;
   /** Bridged image rows [nImage, d] (any norm) by start step M. */

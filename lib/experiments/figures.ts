@@ -27,7 +27,7 @@ export async function writeFigures(p: Pipeline, ctx: RunContext, tables: Map<str
   const written: string[] = [];
   const save = async (name: string, spec: Record<string, unknown>) => { await saveFigure(spec, join(dir, name)); written.push(name); };
   const t1 = tables.get('table1'), t4 = tables.get('table4'), t5 = tables.get('table5');
-  if (t5) await save('m_sweep', mSweepFigure(t5));
+  if (t5) await save('m_sweep', mSweepFigure({ ...t5, rows: t5.rows.filter((r) => /^M=\d+$/.test(r.id)) })); // the sweep itself, not the reference/oracle rows
   if (t4) await save('ablation', ablationFigure(t4));
   if (t1) {
     await save('table1_cosines', cosineFigure(t1));

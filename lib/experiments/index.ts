@@ -14,3 +14,6 @@ export * from './umap.ts';
 export * from './teaching.ts';
 export * from './examples.ts';
 export * from './bootstrap.ts';
+export * from './claims.ts';
+export * from './references.ts';
+export * from './oracle.ts';

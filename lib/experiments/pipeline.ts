@@ -1,6 +1,8 @@
 // The runner's stages (design.md "One pipeline"): world -> encoder -> embeddings -> diffusion
 // model (text only) -> augmented text -> decoders (text only, one per training treatment) ->
-// test inputs (raw / mean-removed / DeCap / bridged) -> captions -> scores. Each stage is cached by
+// test inputs (raw / mean-removed / DeCap / bridged / oracle-bridged) -> captions -> scores, and
+// the reference rows' chosen captions (random / frequent / nearest train caption, held-out sixth
+// caption) scored the same way. Each stage is cached by
 // lib/experiments/cache.ts under a hash of its config and inputs, so tables share what they have
 // in common (the plain decoder serves Plain, DeCap, bridging and the whole M sweep) and a changed
 // setting recomputes only what depends on it. The same calls serve the CLI and the notebooks.
@@ -8,7 +10,11 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { StageCache, type StageResult } from './cache.ts';
 import type { ExperimentConfig, Domain } from './config.ts';
-import type { CaptionRun } from './tables.ts';
+import { M_SWEEP } from './tables.ts';
+import { gapPanel, type GapPanel } from '../embeddings/panel.ts';
+import { isReferenceRun, type CaptionRun, type TableRun, type ReferenceKind } from './tables.ts';
+import { oracleBridgeEmbeddings } from './oracle.ts';
+import { referenceCaptions, readHeldoutCaptions } from './references.ts';
 import { loadSplit, loadMeans, referencesOf, type SplitEmbeddings } from './data.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { toFloat32 } from '../io/dtype.ts';
@@ -30,7 +36,7 @@ import type { Encoder } from '../encoders/types.ts';
 export type Log = (line: string) => void;
 
 /** Test treatment names of the tables -> the decoder module's names. */
-const TEST_TREATMENT = { raw: 'raw', 'mean-removed': 'mean', decap: 'decap', bridged: 'bridged' } as const;
+const TEST_TREATMENT = { raw: 'raw', 'mean-removed': 'mean', decap: 'decap', bridged: 'bridged', 'oracle-bridged': 'bridged' } as const;
 
 export class Pipeline {
   readonly cache: StageCache;
@@ -222,6 +228,86 @@ export class Pipeline {
     });
   }
 
+  /**
+   * Oracle-bridged test (or val) image embeddings of `target`: `source`'s diffusion schedule and
+   * objective, with the exact posterior mean over all of `source`'s preprocessed train texts in
+   * place of its network (lib/experiments/oracle.ts).
+   */
+  oracleBridged(source: Domain, target: Domain, split: string, M: number): Promise<StageResult<{ file: string }>> {
+    return this.once(`oracle:${source}:${target}:${split}:${M}`, async () => {
+      const emb = await this.embeddings(target);
+      const srcEmb = await this.embeddings(source);
+      const diff = await this.diffusion(source);
+      return this.cache.run('oracle-bridge', { split, M, steps: this.cfg.bridge.steps, limit: this.limit(split) }, [emb, srcEmb, diff], async (dir) => {
+        const s = this.limitSplit(loadSplit(emb.output.dir, split), split);
+        const train = loadSplit(srcEmb.output.dir, 'train');
+        const model = DiffusionModel.load(diff.output.dir);
+        try {
+          const texts = preprocessRows(train.text, train.nText, train.d, loadMeans(srcEmb.output.dir).text, model.radius);
+          const out = await oracleBridgeEmbeddings(model, texts, train.nText, s.image, s.nImage, s.d, loadMeans(emb.output.dir).image, { M, steps: this.cfg.bridge.steps, progress: true });
+          const file = join(dir, 'bridged.npy');
+          writeNpy(file, { dtype: 'float32', shape: [s.nImage, s.d], data: out });
+          return { file };
+        } finally { model.dispose(); }
+      });
+    });
+  }
+
+  /**
+   * The gap panel (lib/embeddings/panel.ts) of a split of `domain`: raw, preprocessed and bridged at
+   * every M of Table 5's sweep (the domain's own diffusion model).
+   */
+  gapPanel(domain: Domain, split = 'val'): Promise<StageResult<{ panel: GapPanel }>> {
+    return this.once(`gap-panel:${domain}:${split}`, async () => {
+      const emb = await this.embeddings(domain);
+      const Ms = M_SWEEP.filter((M) => M > 0);
+      const bridged = await Promise.all(Ms.map((M) => this.bridged(domain, domain, split, M)));
+      return this.cache.run('gap-panel', { split, seed: this.cfg.seed, Ms, limit: this.limit(split), version: 1 }, [emb, ...bridged], async () => {
+        const s = this.limitSplit(loadSplit(emb.output.dir, split), split);
+        const means = loadMeans(emb.output.dir);
+        const row = new Map(s.index.images.map((im, i) => [String(im.image_id), i]));
+        // captions of the (possibly limited) images only
+        const keep = s.index.texts.map((t, r) => ({ r, im: row.get(String(t.image_id)) })).filter((x) => x.im !== undefined);
+        const text = gatherRows(s.text, s.d, keep.map((x) => x.r));
+        const panel = gapPanel({
+          text, image: s.image.subarray(0, s.nImage * s.d), d: s.d, textToImage: keep.map((x) => x.im!), textMean: means.text, imageMean: means.image,
+          bridged: Ms.map((M, k) => ({ M, rows: toFloat32(readNpy(bridged[k].output.file)) })),
+        }, { seed: this.cfg.seed });
+        return { panel };
+      });
+    });
+  }
+
+  /** Whether `target` has a held-out sixth caption for its test images (the world's `heldout` field). */
+  async heldoutAvailable(target: Domain): Promise<string | null> {
+    if (this.cfg.dataset !== 'world') return 'real datasets have five references per image and none held out (holding one out would change every other row\'s references)';
+    const w = await this.world(target);
+    const emb = await this.embeddings(target);
+    const ids = this.limitSplit(loadSplit(emb.output.dir, 'test'), 'test').index.images.map((im) => im.image_id);
+    const held = readHeldoutCaptions(findKarpathyJson(w.output.dir));
+    const missing = ids.filter((id) => !held.has(String(id))).length;
+    return missing === 0 ? null : `${missing} of ${ids.length} test images have no held-out caption (a world generated before the sixth annotator)`;
+  }
+
+  /** The chosen captions of a reference row for the test images of `target` (lib/experiments/references.ts). */
+  references(target: Domain, kind: ReferenceKind): Promise<StageResult<{ file: string | null; unavailable: string | null }>> {
+    return this.once(`reference:${target}:${kind}`, async () => {
+      const emb = await this.embeddings(target);
+      const why = kind === 'human' ? await this.heldoutAvailable(target) : null;
+      const deps: StageResult<unknown>[] = [emb];
+      if (kind === 'human' && this.cfg.dataset === 'world') deps.push(await this.world(target));
+      return this.cache.run('reference', { kind, seed: this.cfg.seed, limit: this.cfg.maxTestImages, unavailable: why }, deps, async (dir) => {
+        if (why) return { file: null, unavailable: why };
+        const test = this.limitSplit(loadSplit(emb.output.dir, 'test'), 'test');
+        const heldout = kind === 'human' ? readHeldoutCaptions(findKarpathyJson((await this.world(target)).output.dir)) : undefined;
+        const caps = referenceCaptions(kind, { test, train: loadSplit(emb.output.dir, 'train'), seed: this.cfg.seed, heldout });
+        const file = join(dir, 'captions.json');
+        writeJsonAtomic(file, test.index.images.map((im, i) => ({ image_id: im.image_id, caption: caps[i] })));
+        return { file, unavailable: null };
+      });
+    });
+  }
+
   private limit(split: string): number | null {
     return split === 'test' ? this.cfg.maxTestImages : null;
   }
@@ -240,8 +326,9 @@ export class Pipeline {
     const s = this.limitSplit(loadSplit(emb.output.dir, split), split);
     const means = loadMeans(emb.output.dir);
     const t = TEST_TREATMENT[run.test];
-    if (run.test === 'bridged') {
-      const b = await this.bridged(source, target, split, run.M ?? this.M(source));
+    if (run.test === 'bridged' || run.test === 'oracle-bridged') {
+      const M = run.M ?? this.M(source);
+      const b = run.test === 'bridged' ? await this.bridged(source, target, split, M) : await this.oracleBridged(source, target, split, M);
       return { inputs: applyTestTreatment(toFloat32(readNpy(b.output.file)), s.d, { treatment: 'bridged' }), split: s };
     }
     if (run.test === 'decap') {
@@ -260,13 +347,20 @@ export class Pipeline {
     return { inputs: applyTestTreatment(s.image, s.d, { treatment: t, imageMean: means.image }), split: s };
   }
 
-  captions(source: Domain, target: Domain, run: CaptionRun): Promise<StageResult<{ file: string; seconds: number }>> {
-    const M = run.test === 'bridged' ? run.M ?? this.M(source) : null;
+  /** The captions of a table row: generated by its decoder, or chosen (reference rows; file null when unavailable). */
+  captions(source: Domain, target: Domain, run: TableRun): Promise<StageResult<{ file: string | null; seconds?: number; unavailable?: string | null }>> {
+    if (isReferenceRun(run)) return this.references(target, run.reference);
+    return this.generated(source, target, run);
+  }
+
+  private generated(source: Domain, target: Domain, run: CaptionRun): Promise<StageResult<{ file: string; seconds: number }>> {
+    const bridgedTest = run.test === 'bridged' || run.test === 'oracle-bridged';
+    const M = bridgedTest ? run.M ?? this.M(source) : null;
     return this.once(`captions:${source}:${target}:${run.train}:${run.test}:${M}`, async () => {
       const dec = await this.decoder(source, run.train);
       const emb = await this.embeddings(target);
       const deps: StageResult<unknown>[] = [dec, emb];
-      if (M !== null) deps.push(await this.bridged(source, target, 'test', M));
+      if (M !== null) deps.push(run.test === 'bridged' ? await this.bridged(source, target, 'test', M) : await this.oracleBridged(source, target, 'test', M));
       return this.cache.run('captions', { test: run.test, M, generate: this.cfg.generate, limit: this.cfg.maxTestImages, decap: run.test === 'decap' ? this.cfg.decapMemory : null }, deps, async (dir) => {
         const { inputs, split } = await this.testInputs(source, target, { ...run, M: M ?? undefined });
         const decoder = loadDecoder(dec.output.dir);
@@ -281,19 +375,33 @@ export class Pipeline {
     });
   }
 
-  async scores(source: Domain, target: Domain, run: CaptionRun): Promise<StageResult<{ corpus: Record<string, number | null>; unavailable: Record<string, string>; meteor: string | null; numImages: number; perImageFile: string }>> {
+  /**
+   * Scores of a row's captions against the test references, and how many distinct captions it
+   * wrote. A reference row that is unavailable here scores null everywhere, with the reason.
+   */
+  async scores(source: Domain, target: Domain, run: TableRun): Promise<StageResult<{ corpus: Record<string, number | null>; unavailable: Record<string, string>; meteor: string | null; numImages: number; perImageFile: string | null; distinctCaptions: number | null }>> {
     const caps = await this.captions(source, target, run);
     const emb = await this.embeddings(target);
-    return this.cache.run('scores', { meteorJar: process.env.DBRIDGE_METEOR_JAR ?? null, spiceJar: process.env.DBRIDGE_SPICE_JAR ?? null, perImage: 1 }, [caps, emb], async (dir) => {
+    const file = caps.output.file;
+    if (file === null) {
+      return { dir: caps.dir, key: caps.key, cached: caps.cached, seconds: 0, output: { corpus: {}, unavailable: { [run.row]: caps.output.unavailable ?? 'unavailable' }, meteor: null, numImages: 0, perImageFile: null, distinctCaptions: null } };
+    }
+    return this.cache.run('scores', { meteorJar: process.env.DBRIDGE_METEOR_JAR ?? null, spiceJar: process.env.DBRIDGE_SPICE_JAR ?? null, perImage: 1, distinct: 1 }, [caps, emb], async (dir) => {
       const s = this.limitSplit(loadSplit(emb.output.dir, 'test'), 'test');
       const refs = referencesOf(s);
-      const cands = new Map<number | string, string>(readJson<{ image_id: number | string; caption: string }[]>(caps.output.file).map((c) => [c.image_id, c.caption]));
+      const rows = readJson<{ image_id: number | string; caption: string }[]>(file);
+      const cands = new Map<number | string, string>(rows.map((c) => [c.image_id, c.caption]));
       const r = await scoreCaptions(refs, cands);
       const perImageFile = join(dir, 'per_image.json');
       writeJsonAtomic(perImageFile, r.perImage);
-      return { corpus: r.corpus as Record<string, number | null>, unavailable: r.unavailable as Record<string, string>, meteor: r.meteor, numImages: r.numImages, perImageFile };
+      return { corpus: r.corpus as Record<string, number | null>, unavailable: r.unavailable as Record<string, string>, meteor: r.meteor, numImages: r.numImages, perImageFile, distinctCaptions: distinctCaptions(rows.map((c) => c.caption)) };
     });
   }
+}
+
+/** Distinct captions of a list (case and surrounding space ignored). */
+export function distinctCaptions(captions: readonly string[]): number {
+  return new Set(captions.map((c) => c.trim().toLowerCase())).size;
 }
 
 export function gatherRows(data: Float32Array, d: number, rows: number[]): Float32Array {

@@ -35,16 +35,26 @@ export interface ResultTable {
   config: unknown;
   /** Extra sections (e.g. reported-only baselines, cross-domain direction). */
   extra?: Record<string, unknown>;
+  /**
+   * Columns whose paper value is a different metric from ours: column -> the paper's metric (e.g.
+   * METEOR_approx -> METEOR). Marked with a dagger in markdown and named so in the CSV header.
+   */
+  paperMetricOf?: Record<string, string>;
+  /** Markdown appended after the notes (e.g. Table 1's gap panel). */
+  appendix?: string;
 }
 
-function fmt(v: number | null | undefined, digits: number): string {
+/** Columns holding counts (printed as integers). */
+const COUNT_COLUMNS = new Set(['distinctCaptions', 'denoiser_params', 'rank']);
+
+function fmt(v: number | null | undefined, digits: number, count = false): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  if (Number.isInteger(v) && Math.abs(v) >= 1000) return v.toLocaleString('en-US');
+  if (Number.isInteger(v) && (count || Math.abs(v) >= 1000)) return Math.abs(v) >= 1000 ? v.toLocaleString('en-US') : String(v);
   return v.toFixed(digits);
 }
 
 export function tableToCsv(t: ResultTable): string {
-  const header = ['row', 'label', ...t.columns, ...t.columns.map((c) => `paper_${c}`)];
+  const header = ['row', 'label', ...t.columns, ...t.columns.map((c) => `paper_${t.paperMetricOf?.[c] ?? c}`)];
   const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const lines = [header.join(',')];
   for (const r of t.rows) {
@@ -61,16 +71,23 @@ export function tableToCsv(t: ResultTable): string {
 export function tableToMarkdown(t: ResultTable, digits = 1): string {
   const labels = t.columns.map((c) => t.columnLabels?.[c] ?? c);
   const lines = [`### ${t.title}`, '', `| row | ${labels.join(' | ')} |`, `|---|${t.columns.map(() => '---').join('|')}|`];
+  // a column the paper never reports (e.g. distinct captions) shows ours alone
+  const paperHas = new Set(t.columns.filter((c) => t.rows.some((r) => r.paper?.[c] !== null && r.paper?.[c] !== undefined)));
   for (const r of t.rows) {
     const cells = t.columns.map((c) => {
-      const ours = fmt(r.ours[c], digits);
-      const paper = r.paper ? fmt(r.paper[c], digits) : null;
+      const ours = fmt(r.ours[c], digits, COUNT_COLUMNS.has(c));
+      const p = r.paper?.[c];
+      const paper = r.paper && paperHas.has(c) ? fmt(p, digits, COUNT_COLUMNS.has(c)) + (t.paperMetricOf?.[c] && p !== null && p !== undefined ? '†' : '') : null;
       return paper === null ? ours : `${ours} (${paper})`;
     });
     lines.push(`| ${r.label} | ${cells.join(' | ')} |`);
   }
   lines.push('', 'Cells: ours (paper). – = not reported / not available.');
+  for (const [c, theirs] of Object.entries(t.paperMetricOf ?? {})) {
+    lines.push('', `† The paper's value in column ${t.columnLabels?.[c] ?? c} is ${theirs}, a different metric from ours (${c}): shown for orientation, not comparable.`);
+  }
   for (const n of t.notes) lines.push('', `- ${n}`);
+  if (t.appendix) lines.push('', t.appendix);
   return lines.join('\n') + '\n';
 }
 

@@ -1,11 +1,12 @@
 // Runs the paper's tables on a Pipeline and writes results/<dataset>-<scale>/: table1..table5 and
 // cost as .json/.csv/.md (ours beside the paper), summary.md, figures. Every number in a table
 // is computed on this run (or taken from this run's cache); the paper's numbers come from
-// reported.json. The summary states, from the numbers, which of the paper's claims hold here.
+// reported.json. The summary states, from the numbers, which of the paper's claims hold here
+// (claims.ts), flags collapsed decoders, and shows Table 1's gap panel.
 import { join } from 'node:path';
 import { Pipeline } from './pipeline.ts';
 import type { ExperimentConfig, Domain } from './config.ts';
-import { TABLE1_ROWS, TABLE2, TABLE3, TABLE4, TABLE5, type CaptionTable, type CaptionRun } from './tables.ts';
+import { TABLE1_ROWS, TABLE2, TABLE3, TABLE4, TABLE5, isReferenceRun, type CaptionTable, type TableRun } from './tables.ts';
 import { paperRow, paperCosine } from './reported.ts';
 import { writeResultTable, tableToMarkdown, type ResultTable, type ResultRow } from './report.ts';
 import { computeTable1 } from './table1.ts';
@@ -20,7 +21,9 @@ import { DbridgeError } from '../util/errors.ts';
 import { denoiserCost } from '../diffusion/flops.ts';
 import { PAPER_UNET1D } from '../diffusion/denoisers/index.ts';
 import { writeFigures } from './figures.ts';
-import { pairedBootstrap, perImageMetric, type PairedDiff } from './bootstrap.ts';
+import { claims, collapsedRows } from './claims.ts';
+import type { GapPanel } from '../embeddings/panel.ts';
+import type { DenoiserConfig } from '../diffusion/denoisers/types.ts';
 
 export const TABLE_IDS = ['table1', 'table2', 'table3', 'table4', 'table5', 'cost'] as const;
 export type TableId = (typeof TABLE_IDS)[number];
@@ -63,16 +66,39 @@ export async function runTable1(p: Pipeline, ctx: RunContext): Promise<ResultTab
       ours: { embedding: r.rows[t.row].embedding, projector: r.rows[t.row].projector },
       paper: paperCosine(t.paper),
     }));
+    const panel = (await p.gapPanel(main, 'val')).output.panel;
+    const atM = panel.rows.find((x) => x.M === M), raw = panel.rows.find((x) => x.id === 'raw');
     return {
       ...base(ctx, 'table1', `Table 1: mean cosine similarity on the ${domainLabel(cfg, main)} val split (bridged from M = ${M})`),
       columns: ['embedding', 'projector'], rows,
       notes: [
         `${r.details.images} val images, ${r.details.pairs} caption pairs. Projector = the plain decoder's flattened prefix (${cfg.variant} mapper).`,
         `Row (b) pairs two different captions of one image plus N(0, ${r.details.noiseVariance}); with the same caption it is ${r.details.b_same_caption.embedding.toFixed(3)} (embedding) / ${r.details.b_same_caption.projector?.toFixed(3) ?? '–'} (projector).`,
+        `Row (d) with identity kept or not: image-to-text R@1 of the bridged images (M = ${M}) ${pct(atM?.i2tR1)} vs ${pct(raw?.i2tR1)} for the raw images (chance ${pct(panel.chance.i2tR1)}); see the gap panel.`,
       ],
-      extra: { details: r.details, samples: r.samples },
+      extra: { details: r.details, samples: r.samples, gapPanel: panel },
+      appendix: gapPanelMarkdown(panel, `${domainLabel(cfg, main)} val split`),
     };
   } finally { decoder.dispose(); }
+}
+
+const pct = (v: number | undefined) => (v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
+
+/** The gap panel as markdown: one row per image-side set, the text spectrum below. */
+export function gapPanelMarkdown(panel: GapPanel, where: string): string {
+  const f = (v: number, k = 3) => (Number.isFinite(v) ? v.toFixed(k) : '–');
+  const lines = [
+    `#### Gap panel (${where}; ${panel.images} images, ${panel.texts} captions, D = ${panel.dim})`, '',
+    '| image-side set | centroid dist. | RMG | RBF-MMD² | lin. separability | i2t R@1 | i2t R@5 | t2i R@1 | image rank | image PR |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...panel.rows.map((r) => `| ${r.label} | ${f(r.centroidDistance)} | ${f(r.relativeModalityGap)} | ${f(r.mmd2, 4)} | ${f(r.separability)} | ${pct(r.i2tR1)} | ${pct(r.i2tR5)} | ${pct(r.t2iR1)} | ${r.imageRank} | ${f(r.imageParticipationRatio, 1)} |`),
+    '',
+    `Text: rank ${panel.text.raw.rank} / participation ratio ${panel.text.raw.participationRatio.toFixed(1)} raw, ${panel.text.preprocessed.rank} / ${panel.text.preprocessed.participationRatio.toFixed(1)} preprocessed (CLIP ViT-B/32 on COCO: full rank 512).`,
+    `Each row compares its image-side set with the captions of the same images (raw text for the raw row, preprocessed text otherwise). Centroid distance between L2-normalised centroids (Liang et al. 2022: ~0.82 for CLIP raw); ` +
+    `RMG = relative modality gap (Schrodi et al., ICLR 2025); RBF-MMD² unbiased, kernel width = median text distance (${panel.mmd.sigmaRaw.toFixed(3)} raw, ${panel.mmd.sigmaPreprocessed.toFixed(3)} preprocessed), at most ${panel.mmd.maxRows} rows per set; ` +
+    `linear separability = held-out accuracy of a logistic-regression modality classifier (0.5 = inseparable); recall chance ${pct(panel.chance.i2tR1)}; PR = participation ratio.`,
+  ];
+  return lines.join('\n');
 }
 
 // ------------------------------------------------------------------ caption tables
@@ -81,11 +107,12 @@ function metricColumns(table: CaptionTable, meteorKey: string | null): { columns
   return { columns, labels: { METEOR_approx: 'METEOR≈', Bleu_1: 'B@1', Bleu_4: 'B@4', ROUGE_L: 'R-L' } };
 }
 
-async function captionRow(p: Pipeline, ctx: RunContext, table: CaptionTable, run: CaptionRun, source: Domain, target: Domain, reportedKey: string | undefined, direction?: string) {
+async function captionRow(p: Pipeline, run: TableRun, source: Domain, target: Domain, reportedKey: string | undefined, direction?: string) {
   const sc = await p.scores(source, target, run);
   const caps = await p.captions(source, target, run);
   const ours: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(sc.output.corpus)) ours[k] = v === null ? null : +(v * 100).toFixed(4);
+  ours.distinctCaptions = sc.output.distinctCaptions;
   let paper: Record<string, number | null> | null = null;
   if (reportedKey && run.paper) {
     const pr = paperRow(reportedKey, run.paper, direction);
@@ -95,6 +122,12 @@ async function captionRow(p: Pipeline, ctx: RunContext, table: CaptionTable, run
     }
   }
   return { ours, paper, meteor: sc.output.meteor, unavailable: sc.output.unavailable, captionsFile: caps.output.file, numImages: sc.output.numImages, perImageFile: sc.output.perImageFile };
+}
+
+function runDetails(p: Pipeline, run: TableRun, source: Domain): Record<string, unknown> {
+  if (isReferenceRun(run)) return { reference: run.reference };
+  const bridged = run.test === 'bridged' || run.test === 'oracle-bridged';
+  return { train: run.train, test: run.test, M: bridged ? run.M ?? p.M(source) : null };
 }
 
 export async function runCaptionTable(p: Pipeline, ctx: RunContext, table: CaptionTable): Promise<ResultTable> {
@@ -111,24 +144,27 @@ export async function runCaptionTable(p: Pipeline, ctx: RunContext, table: Capti
   for (const pair of pairs) {
     const reportedKey = table.crossDomain ? table.reported.coco : table.reported[cfg.roles[pair.source]];
     for (const run of table.runs) {
-      const r = await captionRow(p, ctx, table, run, pair.source, pair.target, reportedKey, pair.direction);
+      const r = await captionRow(p, run, pair.source, pair.target, reportedKey, pair.direction);
       meteorKey = r.meteor ?? meteorKey;
       Object.assign(unavailable, r.unavailable);
-      const M = run.test === 'bridged' ? run.M ?? p.M(pair.source) : null;
       rows.push({
         id: table.crossDomain ? `${pair.direction}:${run.row}` : run.row,
         label: table.crossDomain ? `${domainLabel(cfg, pair.source)} → ${domainLabel(cfg, pair.target)}: ${run.label}` : run.label,
         ours: r.ours, paper: r.paper,
-        details: { train: run.train, test: run.test, M, source: pair.source, target: pair.target, captions: r.captionsFile, perImage: r.perImageFile, images: r.numImages },
+        details: { ...runDetails(p, run, pair.source), source: pair.source, target: pair.target, captions: r.captionsFile, perImage: r.perImageFile, images: r.numImages },
       });
     }
   }
   const { columns, labels } = metricColumns(table, meteorKey);
   const notes = [table.notes];
-  if (meteorKey === 'METEOR_approx') notes.push('METEOR≈ = METEOR_approx: METEOR 1.5\'s algorithm with exact, Porter-stem and WordNet-synonym modules but no paraphrase table (no meteor-1.5.jar given); the paper\'s METEOR is shown beside it for orientation only.');
+  if (meteorKey === 'METEOR_approx') notes.push('METEOR≈ = METEOR_approx: METEOR 1.5\'s algorithm with exact, Porter-stem and WordNet-synonym modules but no paraphrase table (no meteor-1.5.jar given).');
+  notes.push(`distinct = distinct captions written over the ${rows[0]?.details?.images ?? ''} test images (case ignored); a noise-trained decoder with fewer than half of Plain's is collapsed (see the summary).`);
   for (const [k, why] of Object.entries(unavailable)) notes.push(`${k} unavailable: ${why}`);
   if (cfg.dataset === 'world') notes.push('The built-in world is not MSCOCO: the paper\'s numbers are shown for orientation; compare the order of the rows, not their values.');
-  return { ...base(ctx, table.id, table.title), columns, columnLabels: labels, rows, notes };
+  return {
+    ...base(ctx, table.id, table.title), columns: [...columns, 'distinctCaptions'], columnLabels: { ...labels, distinctCaptions: 'distinct' }, rows, notes,
+    ...(meteorKey === 'METEOR_approx' ? { paperMetricOf: { METEOR_approx: 'METEOR' } } : {}),
+  };
 }
 
 // ------------------------------------------------------------------ cost
@@ -155,7 +191,7 @@ export async function runCost(p: Pipeline, ctx: RunContext): Promise<ResultTable
     const params = model.denoiser.params.count();
     const paperRowCost = { denoiser_params: 4037313, gmacs_per_image: 1.63, gflops_per_image: null, seconds_per_image: 0.27 };
     const rows: ResultRow[] = [{
-      id: 'bridging', label: `bridging (${main}, M = ${M}, ${cfg.bridge.steps} DDIM steps = ${calls} denoiser calls, batch 1)`,
+      id: 'bridging', label: `bridging with the ${describeDenoiser(model.denoiser.config)} that ran (${main}, M = ${M}, ${cfg.bridge.steps} DDIM steps = ${calls} denoiser calls, batch 1)`,
       ours: {
         denoiser_params: params,
         gmacs_per_image: +(cost.macsConvLinear * calls / 1e9).toFixed(4),
@@ -173,12 +209,20 @@ export async function runCost(p: Pipeline, ctx: RunContext): Promise<ResultTable
       columns: ['denoiser_params', 'gmacs_per_image', 'gflops_per_image', 'seconds_per_image'],
       columnLabels: { denoiser_params: 'params', gmacs_per_image: 'GMACs/img (conv+linear)', gflops_per_image: 'GFLOPs/img (all)', seconds_per_image: 's/img' },
       rows,
+      extra: { denoiser: model.denoiser.config },
       notes: [
+        `The denoiser that ran: ${describeDenoiser(model.denoiser.config)}, ${params.toLocaleString('en-US')} parameters; the paper's is the Unet1D of the second row.`,
         'The paper\'s "+1.63 GFLOPs" equals 5 calls x 0.3258 G conv+linear multiply-accumulates of its Unet1D (docs/spec.md §1.2), so it is compared with our GMACs column.',
         'The paper\'s +0.27 s was measured on its GPU; ours is this machine and backend, batch 1, after one warm-up call.',
       ],
     };
   } finally { model.dispose(); }
+}
+
+/** A denoiser's architecture in words, e.g. "ResMLP denoiser (width 256, 3 blocks, time embedding 128)". */
+export function describeDenoiser(c: DenoiserConfig): string {
+  if (c.kind === 'resmlp') return `ResMLP denoiser (width ${c.width}, ${c.blocks} blocks, time embedding ${c.timeDim}, L = ${c.length})`;
+  return `Unet1D denoiser (dim ${c.dim}, init dim ${c.initDim}, mults ${c.dimMults.join(',')}, L = ${c.length})`;
 }
 
 /** Network calls of a DDIM run from M with S steps (times trunc(linspace(-1, M-1, S+1)), one call per time >= 0). */
@@ -187,70 +231,6 @@ export function bridgeCalls(M: number, S: number): number {
   const ts = new Set<number>();
   for (let j = 1; j <= S; j++) ts.add(Math.trunc(-1 + (j * M) / S));
   return [...ts].filter((t) => t >= 0).length;
-}
-
-// ------------------------------------------------------------------ claims
-/** CIDEr difference (b - a) of two rows with a paired bootstrap over test images, as text. */
-function ciderDiff(t: ResultTable, a: string, b: string, seed: number): { text: string; d: PairedDiff } | null {
-  const ra = t.rows.find((r) => r.id === a), rb = t.rows.find((r) => r.id === b);
-  const fa = ra?.details?.perImage as string | undefined, fb = rb?.details?.perImage as string | undefined;
-  if (!fa || !fb) return null;
-  const d = pairedBootstrap(perImageMetric(fa, 'CIDEr'), perImageMetric(fb, 'CIDEr'), seed);
-  const sign = d.diff >= 0 ? '+' : '';
-  return { d, text: `${sign}${d.diff.toFixed(1)} CIDEr, 95% CI [${d.lo.toFixed(1)}, ${d.hi.toFixed(1)}] over ${d.images} images` };
-}
-
-function verdict(ds: (PairedDiff | undefined)[]): string {
-  if (ds.some((d) => !d)) return 'not measured';
-  if (ds.every((d) => d!.lo > 0)) return 'holds';
-  if (ds.some((d) => d!.hi < 0)) return 'does not hold';
-  return 'not resolved (a difference is within the bootstrap interval of zero)';
-}
-
-/** Which of the paper's claims hold on this run, judged from the numbers (single seed; paired bootstrap over images). */
-export function claims(tables: Map<string, ResultTable>, seed = 0): string[] {
-  const out: string[] = [];
-  const t1 = tables.get('table1');
-  if (t1) {
-    const a = t1.rows.find((r) => r.id === 'a')!.ours.embedding!, d = t1.rows.find((r) => r.id === 'd')!.ours.embedding!;
-    const c = t1.rows.find((r) => r.id === 'c')!.ours.embedding!, e = t1.rows.find((r) => r.id === 'e')!.ours.embedding!;
-    const f = t1.rows.find((r) => r.id === 'f')!.ours.embedding!;
-    out.push(`Bridging raises the paired text-image cosine (Table 1, d > a): ${d > a ? 'holds' : 'does not hold'} here (a = ${a.toFixed(3)}, d = ${d.toFixed(3)}; paired text-text c = ${c.toFixed(3)}).`);
-    out.push(`Bridged images stay unlike unrelated captions (Table 1, f within 0.1 of e): ${Math.abs(f - e) <= 0.1 ? 'holds' : 'does not hold'} here (e = ${e.toFixed(3)}, f = ${f.toFixed(3)}).`);
-  }
-  const t4 = tables.get('table4');
-  if (t4) {
-    const s1 = ciderDiff(t4, 'plain', 'bridging', seed), s2 = ciderDiff(t4, 'bridging', 'augmentation', seed);
-    out.push(`Ablation (Table 4): bridging improves on plain, and augmentation improves on bridging: ${verdict([s1?.d, s2?.d])} here (bridging vs plain ${s1?.text ?? '–'}; augmentation vs bridging ${s2?.text ?? '–'}).`);
-  }
-  const t5 = tables.get('table5');
-  if (t5) {
-    const vals = t5.rows.map((r) => ({ id: r.id, M: Number(r.id.slice(2)), c: r.ours.CIDEr ?? NaN }));
-    const best = vals.reduce((b, v) => (v.c > b.c ? v : b), vals[0]);
-    const s = best.M > 0 ? ciderDiff(t5, 'M=0', best.id, seed) : null;
-    const peak = best.M === 400 || best.M === 600;
-    out.push(`M sweep (Table 5): CIDEr rises from M = 0 and peaks at M = 400-600: ${best.M === 0 ? 'does not hold' : peak ? verdict([s?.d]) : 'partly holds (bridging beats M = 0 but peaks at M = ' + best.M + ')'} here (${vals.map((v) => `M=${v.M}: ${v.c.toFixed(1)}`).join(', ')}; best vs M = 0: ${s?.text ?? '–'}).`);
-  }
-  const t2 = tables.get('table2');
-  if (t2) {
-    const baselines = t2.rows.filter((r) => ['Plain', 'CapDec', 'C3', 'DeCap'].includes(r.id));
-    const bestBase = baselines.reduce((b, r) => ((r.ours.CIDEr ?? -1) > (b.ours.CIDEr ?? -1) ? r : b), baselines[0]);
-    const s = ciderDiff(t2, bestBase.id, 'DiffusionBridge', seed);
-    out.push(`Diffusion Bridge beats every baseline in the same harness (Table 2, CIDEr): ${verdict([s?.d])} here (vs the best baseline, ${bestBase.id}: ${s?.text ?? '–'}).`);
-  }
-  const t3 = tables.get('table3');
-  if (t3) {
-    const dirs = [...new Set(t3.rows.map((r) => r.id.split(':')[0]))];
-    const parts = dirs.map((dir) => {
-      const rows = t3.rows.filter((r) => r.id.startsWith(dir + ':') && !r.id.endsWith(':DiffusionBridge'));
-      const best = rows.reduce((b, r) => ((r.ours.CIDEr ?? -1) > (b.ours.CIDEr ?? -1) ? r : b), rows[0]);
-      const s = ciderDiff(t3, best.id, `${dir}:DiffusionBridge`, seed);
-      return { dir, best: best.id.split(':')[1], s };
-    });
-    out.push(`Diffusion Bridge is the strongest cross-domain method (Table 3, CIDEr): ${verdict(parts.map((p) => p.s?.d))} here (${parts.map((p) => `${p.dir} vs ${p.best}: ${p.s?.text ?? '–'}`).join('; ')}).`);
-  }
-  out.push('One seed; intervals come from resampling test images (paired), not from retraining, so they understate run-to-run variation.');
-  return out;
 }
 
 // ------------------------------------------------------------------ everything
@@ -305,9 +285,14 @@ function summaryMarkdown(ctx: RunContext, tables: Map<string, ResultTable>, seco
     '',
     '## What holds here',
     '',
-    ...claims(tables, cfg.seed).map((c) => `- ${c}`),
+    ...claims(tables, cfg.seed).map((c) => `- ${c.text}`),
+    '- One seed; intervals come from resampling test images (paired), not from retraining, so they understate run-to-run variation.',
     '',
   ];
+  const collapsed = collapsedRows(tables);
+  lines.push('## Decoder health', '', collapsed.length
+    ? `Collapsed decoders (fewer than half of Plain's distinct captions; a defect of this run, not a result): ${collapsed.join('; ')}.`
+    : 'No captioning row writes fewer than half of Plain\'s distinct captions.', '');
   for (const id of TABLE_IDS) {
     const t = tables.get(id);
     if (t) lines.push(tableToMarkdown(t, id === 'table1' ? 3 : id === 'cost' ? 4 : 1), '');

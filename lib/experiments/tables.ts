@@ -12,8 +12,28 @@ export const CROSS_DOMAIN_METRICS: MetricKey[] = ['Bleu_4', 'METEOR', 'CIDEr', '
 
 /** How the decoder's training inputs are made from text embeddings (docs/spec.md §4, §7). */
 export type TrainTreatment = 'plain' | 'capdec' | 'c3' | 'augmented';
-/** How test image embeddings are turned into decoder inputs. */
-export type TestTreatment = 'raw' | 'mean-removed' | 'decap' | 'bridged';
+/**
+ * How test image embeddings are turned into decoder inputs. 'oracle-bridged': bridging with the
+ * exact posterior mean over the train texts in place of the network (lib/experiments/oracle.ts).
+ */
+export type TestTreatment = 'raw' | 'mean-removed' | 'decap' | 'bridged' | 'oracle-bridged';
+
+/**
+ * Reference rows: captions chosen, not generated, scored by the same scorer on the same images, to
+ * say what a number means. random-caption: a random train caption per image; frequent-caption: the
+ * most frequent train caption for every image; nearest-caption: the train caption whose embedding
+ * is nearest the raw image embedding (a CLIPRe analogue); human: a sixth human-like caption of each
+ * image held out of the references (the world's `heldout` field; unavailable on real data).
+ */
+export const REFERENCE_KINDS = ['random-caption', 'frequent-caption', 'nearest-caption', 'human'] as const;
+export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
+
+export interface ReferenceRun {
+  row: string;
+  label: string;
+  reference: ReferenceKind;
+  paper?: string;
+}
 
 export interface CaptionRun {
   /** Stable row id in the result files. */
@@ -27,17 +47,32 @@ export interface CaptionRun {
   paper?: string;
 }
 
+/** A row of a captioning table: a decoder run or a reference row. */
+export type TableRun = CaptionRun | ReferenceRun;
+
+export function isReferenceRun(r: TableRun): r is ReferenceRun {
+  return (r as ReferenceRun).reference !== undefined;
+}
+
 export interface CaptionTable {
   id: 'table2' | 'table3' | 'table4' | 'table5';
   title: string;
   metrics: MetricKey[];
-  runs: CaptionRun[];
+  runs: TableRun[];
   /** reported.json path of the paper's numbers for the in-domain dataset ('coco' / 'flickr30k'). */
   reported: Record<string, string>;
   /** Cross-domain: train on one domain, test on the other. */
   crossDomain?: boolean;
   notes: string;
 }
+
+/** The reference rows of Tables 2 and 5 (same ids in both). */
+export const REFERENCE_RUNS: ReferenceRun[] = [
+  { row: 'ref:random-caption', label: 'reference: a random train caption per image', reference: 'random-caption' },
+  { row: 'ref:frequent-caption', label: 'reference: the most frequent train caption for every image', reference: 'frequent-caption' },
+  { row: 'ref:nearest-caption', label: 'reference: the train caption nearest the raw image (CLIPRe analogue)', reference: 'nearest-caption', paper: 'CLIPRe' },
+  { row: 'ref:human', label: 'reference: a held-out sixth caption (human-like annotator)', reference: 'human' },
+];
 
 export const TABLE2: CaptionTable = {
   id: 'table2',
@@ -48,11 +83,16 @@ export const TABLE2: CaptionTable = {
     { row: 'Plain', label: 'Plain embedding (C3 mean removal)', train: 'plain', test: 'mean-removed', paper: 'table4_ablation_mscoco.plain_embed' },
     { row: 'CapDec', label: 'CapDec (noise 0.016, raw image embedding)', train: 'capdec', test: 'raw', paper: 'CapDec' },
     { row: 'C3', label: 'C3 (mean removal + noise)', train: 'c3', test: 'mean-removed', paper: 'C3' },
-    { row: 'DeCap', label: 'DeCap (memory projection, tau 0.01)', train: 'plain', test: 'decap', paper: 'DeCap' },
+    { row: 'DeCap', label: "DeCap's memory projection (tau 0.01) into the Plain decoder", train: 'plain', test: 'decap', paper: 'DeCap' },
     { row: 'DiffusionBridge-bridging', label: 'Diffusion Bridge, bridging only', train: 'plain', test: 'bridged', paper: 'table4_ablation_mscoco.plus_bridging' },
     { row: 'DiffusionBridge', label: 'Diffusion Bridge (bridging + augmented decoder)', train: 'augmented', test: 'bridged', paper: 'DiffusionBridge' },
+    ...REFERENCE_RUNS,
+    { row: 'oracle:posterior-bridge', label: 'oracle: exact posterior-mean bridge over the train texts, augmented decoder', train: 'augmented', test: 'oracle-bridged' },
   ],
-  notes: 'ZeroCap, MAGIC, ESPER, CLIPRe, ViECap and MeaCap need other models (GPT-2 with CLIP guidance, retrieval corpora, entity detectors); their paper numbers are shown, not re-run.',
+  notes: 'The DeCap row is DeCap\'s test-time projection (a softmax-weighted mean of train text embeddings, tau 0.01) fed to the same Plain decoder as every other row, not DeCap\'s own decoder. ' +
+    'ZeroCap, MAGIC, ESPER, CLIPRe, ViECap and MeaCap need other models (GPT-2 with CLIP guidance, retrieval corpora, entity detectors); their paper numbers are shown, not re-run. ' +
+    'Rows ref:* are captions chosen, not generated (a random train caption, the most frequent one, the train caption nearest the raw image, a held-out sixth caption); ' +
+    'oracle:posterior-bridge replaces the denoiser by the exact posterior mean of x0 over all train texts on the same DDIM grid: the best any denoiser trained on these texts could do.',
 };
 
 export const TABLE3: CaptionTable = {
@@ -62,7 +102,7 @@ export const TABLE3: CaptionTable = {
   reported: { coco: 'table3_cross_domain' },
   crossDomain: true,
   runs: [
-    { row: 'DeCap', label: 'DeCap', train: 'plain', test: 'decap', paper: 'DeCap' },
+    { row: 'DeCap', label: "DeCap's projection into the Plain decoder", train: 'plain', test: 'decap', paper: 'DeCap' },
     { row: 'CapDec', label: 'CapDec', train: 'capdec', test: 'raw', paper: 'CapDec' },
     { row: 'C3', label: 'C3', train: 'c3', test: 'mean-removed' },
     { row: 'DiffusionBridge', label: 'Diffusion Bridge', train: 'augmented', test: 'bridged', paper: 'DiffusionBridge' },
@@ -90,8 +130,13 @@ export const TABLE5: CaptionTable = {
   title: 'Table 5: the bridging start step M (bridging only, no augmentation)',
   metrics: PAPER_METRICS,
   reported: { coco: 'table5_M_sweep_mscoco' },
-  runs: M_SWEEP.map((M) => ({ row: `M=${M}`, label: `M = ${M}`, train: 'plain' as const, test: 'bridged' as const, M, paper: String(M) })),
-  notes: 'M = 0 makes no denoiser call: the mean-removed image embedding goes to the decoder as is (the paper\'s M=0 row equals Plain).',
+  runs: [
+    ...M_SWEEP.map((M) => ({ row: `M=${M}`, label: `M = ${M}`, train: 'plain' as const, test: 'bridged' as const, M, paper: String(M) })),
+    ...REFERENCE_RUNS.map(({ paper: _, ...r }) => r), // the M sweep's reported table has no CLIPRe row
+    ...M_SWEEP.filter((M) => M > 0).map((M) => ({ row: `oracle:posterior-bridge:M=${M}`, label: `oracle posterior-mean bridge, M = ${M} (augmented decoder)`, train: 'augmented' as const, test: 'oracle-bridged' as const, M })),
+  ],
+  notes: 'M = 0 makes no denoiser call: the mean-removed image embedding goes to the decoder as is (the paper\'s M=0 row equals Plain). ' +
+    'The oracle rows bridge with the exact posterior mean of x0 over all train texts in place of the network (same DDIM grid) and are read by the augmented decoder: how much any denoiser could gain at each M.',
 };
 
 export const CAPTION_TABLES = [TABLE2, TABLE3, TABLE4, TABLE5];

@@ -1,0 +1,85 @@
+// Reference rows (random / frequent / nearest / held-out captions) and the posterior-mean oracle
+// that replaces the denoiser in oracle:posterior-bridge.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../../lib/tf.ts';
+import { mostFrequentCaption, nearestRows, readHeldoutCaptions, referenceCaptions } from '../../lib/experiments/references.ts';
+import { PosteriorMeanDenoiser, oracleBridgeEmbeddings } from '../../lib/experiments/oracle.ts';
+import type { SplitEmbeddings } from '../../lib/experiments/data.ts';
+import { DiffusionModel, diffusionConfig, predict, trainingRadius } from '../../lib/diffusion/index.ts';
+import { l2Normalize } from '../../lib/embeddings/normalize.ts';
+import { preprocessRows } from '../../lib/embeddings/preprocess.ts';
+import { Rng } from '../../lib/util/rng.ts';
+import { setupBackend, assertNoLeak, tmpDir } from '../helpers.ts';
+
+before(async () => { await setupBackend(); });
+
+function split(d: number, texts: string[], text: Float32Array, nImage: number, image: Float32Array): SplitEmbeddings {
+  return {
+    d, text, nText: texts.length, image, nImage,
+    index: { split: 's', images: Array.from({ length: nImage }, (_, i) => ({ image_id: 100 + i, file: `${i}.png`, text_rows: [] })), texts: texts.map((caption) => ({ image_id: 0, caption })) },
+  };
+}
+
+test('reference captions: most frequent (normalised), nearest by cosine, random reproducible, held-out from the Karpathy file', () => {
+  assert.equal(mostFrequentCaption(['A dog.', 'a cat', 'a dog', 'A  DOG!', 'a cat']), 'A dog.');
+  const d = 3;
+  const trainText = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  const train = split(d, ['x', 'y', 'z'], trainText, 0, new Float32Array(0));
+  const test = split(d, [], new Float32Array(0), 2, Float32Array.from([0, 5, 1, 0.2, 0.1, -3]));
+  assert.deepEqual(Array.from(nearestRows(test.image, trainText, d)), [1, 0]);
+  assert.deepEqual(referenceCaptions('nearest-caption', { test, train, seed: 0 }), ['y', 'x']);
+  const r1 = referenceCaptions('random-caption', { test, train, seed: 3 }), r2 = referenceCaptions('random-caption', { test, train, seed: 3 });
+  assert.deepEqual(r1, r2);
+  assert.ok(r1.every((c) => ['x', 'y', 'z'].includes(c)));
+  const file = join(tmpDir(), 'dataset_world.json');
+  writeFileSync(file, JSON.stringify({ images: [
+    { imgid: 100, split: 'test', filename: 'a', sentences: [], heldout: [{ raw: 'a sixth caption', tokens: ['a'] }] },
+    { imgid: 101, split: 'test', filename: 'b', sentences: [] },
+  ] }));
+  const held = readHeldoutCaptions(file);
+  assert.equal(held.get('100'), 'a sixth caption');
+  assert.equal(held.has('101'), false);
+  assert.throws(() => referenceCaptions('human', { test, train, seed: 0, heldout: held }), /101 has no held-out caption/);
+});
+
+test('posterior-mean oracle: matches the closed form, picks the nearest text at small t, the mean at large t, and round-trips every objective', async () => {
+  const L = 8, n = 5, C = 5, rng = new Rng(7);
+  const texts = preprocessRows(rng.normals(n * L), n, L, new Float32Array(L), C);
+  for (const variant of ['official', 'paper'] as const) {
+    const cfg = diffusionConfig({ kind: 'resmlp', length: L, width: 16, blocks: 1, timeDim: 8 }, variant);
+    const model = DiffusionModel.create(cfg, 0);
+    const den = new PosteriorMeanDenoiser(model.denoiser.config, texts, n, model);
+    const x = tf.tensor2d(texts.slice(0, 2 * L).map((v, i) => v + 0.05 * Math.sin(i)), [2, L]);
+    // closed form at t = 300 on the host
+    const t = 300, a2 = model.schedule.alphasCumprod64[t];
+    const got = den.posteriorMean(x, t).dataSync();
+    const xs = x.dataSync();
+    for (let r = 0; r < 2; r++) {
+      const logit = Array.from({ length: n }, (_, i) => { let dot = 0, sq = 0; for (let j = 0; j < L; j++) { dot += xs[r * L + j] * texts[i * L + j]; sq += texts[i * L + j] ** 2; } return (Math.sqrt(a2) * dot - a2 * sq / 2) / (1 - a2); });
+      const mx = Math.max(...logit), w = logit.map((l) => Math.exp(l - mx)), z = w.reduce((s, v) => s + v, 0);
+      for (let j = 0; j < L; j++) { let m = 0; for (let i = 0; i < n; i++) m += (w[i] / z) * texts[i * L + j]; assert.ok(Math.abs(m - got[r * L + j]) < 1e-3, `${variant} row ${r} dim ${j}: ${got[r * L + j]} vs ${m}`); }
+    }
+    // small t: the nearest text itself; t near T: about the mean of the texts
+    const near = den.posteriorMean(x, 0).dataSync();
+    for (let j = 0; j < L; j++) assert.ok(Math.abs(near[j] - texts[j]) < 1e-3);
+    const far = den.posteriorMean(x, 999).dataSync();
+    for (let j = 0; j < L; j++) { let m = 0; for (let i = 0; i < n; i++) m += texts[i * L + j] / n; assert.ok(Math.abs(far[j] - m) < 0.05, `t = 999: ${far[j]} vs mean ${m}`); }
+    // through the model's own conversion the prediction is x0 = the posterior mean, whatever the objective
+    const core = { denoiser: den, schedule: model.schedule, objective: model.objective, renormalize: model.renormalize, radius: model.radius };
+    const p = await assertNoLeak(() => predict(core, x, t), 'predict with the oracle');
+    // official: the oracle first moves the renormalised input to the training radius of step t
+    const xt = variant === 'official' ? l2Normalize(p.xIn, trainingRadius(model, t, L)) : p.xIn.clone();
+    const want = den.posteriorMean(xt, t);
+    const gotX0 = p.predX0.dataSync(), wantX0 = want.dataSync();
+    gotX0.forEach((v, i) => assert.ok(Math.abs(v - wantX0[i]) < 1e-3, `${variant}: x0 through ${model.objective} ${v} vs ${wantX0[i]}`));
+    tf.dispose([x, xt, p.xIn, p.predX0, p.predNoise, want]);
+    // oracle bridging of images equal to texts at a small M returns those texts (unit norm)
+    const out = await oracleBridgeEmbeddings(model, texts, n, texts.slice(0, 3 * L), 3, L, new Float32Array(L), { M: 20, steps: 2 });
+    for (let r = 0; r < 3; r++) for (let j = 0; j < L; j++) assert.ok(Math.abs(out[r * L + j] - texts[r * L + j] / C) < 1e-2, `${variant} oracle bridge row ${r}`);
+    den.dispose();
+    model.dispose();
+  }
+});
