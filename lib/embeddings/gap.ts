@@ -26,6 +26,7 @@ import { modalityMean } from './means.ts';
 import { l2NormalizeRows } from './normalize.ts';
 import { preprocessRows } from './preprocess.ts';
 import { DEFAULT_NOISE_VARIANCE } from '../decoder/treatments.ts';
+import { gapPanel, type GapPanel } from './panel.ts';
 
 export interface GapInput {
   /** Text rows [nText, d] (raw encoder output). */
@@ -287,9 +288,11 @@ export function gapStatistics(input: GapInput, opts: GapOptions = {}): GapStatis
 
 /**
  * Reads one split of an embeddings folder (lib/embeddings/layout.ts) and computes its gap
- * statistics, preprocessing with the folder's train-split means when present.
+ * statistics, preprocessing with the folder's train-split means when present, and the gap panel
+ * (lib/embeddings/panel.ts: spectrum, centroid distance, RMG, RBF-MMD, separability, recall) with a
+ * row per bridged file given (bridged image embeddings of this split, one per start step M).
  */
-export function gapStatisticsFromDir(dir: string, split = 'val', opts: GapOptions = {}): GapStatistics & { split: string; dir: string } {
+export function gapStatisticsFromDir(dir: string, split = 'val', opts: GapOptions & { bridged?: { M: number; file: string }[] } = {}): GapStatistics & { split: string; dir: string; panel: GapPanel } {
   const paths = embeddingPaths(dir, split);
   if (!existsSync(paths.text)) throw new DbridgeError(`${dir} has no split '${split}' (${paths.text} is missing)`);
   const text = readEmbeddingMatrix(paths.text);
@@ -309,5 +312,15 @@ export function gapStatisticsFromDir(dir: string, split = 'val', opts: GapOption
   if (textMean && textMean.length !== text.d) throw new DbridgeError(`${paths.textMean} has ${textMean.length} values, embeddings have dimension ${text.d}`);
   if (imageMean && imageMean.length !== text.d) throw new DbridgeError(`${paths.imageMean} has ${imageMean.length} values, embeddings have dimension ${text.d}`);
   const stats = gapStatistics({ text: text.data, image: image.data, d: text.d, textToImage, textMean, imageMean }, opts);
-  return { split, dir, ...stats };
+  const bridged = (opts.bridged ?? []).map((b) => {
+    if (!Number.isInteger(b.M) || b.M < 1) throw new DbridgeError(`bridged embeddings: M must be a positive integer, got ${b.M} for ${b.file}`);
+    const m = readEmbeddingMatrix(b.file, { dim: text.d });
+    if (m.n !== image.n) throw new DbridgeError(`${b.file} has ${m.n} rows, split '${split}' has ${image.n} images`);
+    return { M: b.M, rows: m.data };
+  });
+  const panel = gapPanel({
+    text: text.data, image: image.data, d: text.d, textToImage,
+    textMean: textMean ?? modalityMean(text.data, text.n, text.d), imageMean: imageMean ?? modalityMean(image.data, image.n, text.d), bridged,
+  }, { seed: opts.seed });
+  return { split, dir, ...stats, panel };
 }

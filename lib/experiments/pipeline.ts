@@ -14,7 +14,8 @@ import { M_SWEEP } from './tables.ts';
 import { gapPanel, type GapPanel } from '../embeddings/panel.ts';
 import { isReferenceRun, type CaptionRun, type TableRun, type ReferenceKind } from './tables.ts';
 import { oracleBridgeEmbeddings } from './oracle.ts';
-import { referenceCaptions, readHeldoutCaptions } from './references.ts';
+import { referenceCaptions } from './references.ts';
+import { referenceCandidates, type ReferenceCandidates } from '../world/reference.ts';
 import { loadSplit, loadMeans, referencesOf, type SplitEmbeddings } from './data.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { toFloat32 } from '../io/dtype.ts';
@@ -278,29 +279,34 @@ export class Pipeline {
     });
   }
 
-  /** Whether `target` has a held-out sixth caption for its test images (the world's `heldout` field). */
-  async heldoutAvailable(target: Domain): Promise<string | null> {
-    if (this.cfg.dataset !== 'world') return 'real datasets have five references per image and none held out (holding one out would change every other row\'s references)';
-    const w = await this.world(target);
-    const emb = await this.embeddings(target);
-    const ids = this.limitSplit(loadSplit(emb.output.dir, 'test'), 'test').index.images.map((im) => im.image_id);
-    const held = readHeldoutCaptions(findKarpathyJson(w.output.dir));
-    const missing = ids.filter((id) => !held.has(String(id))).length;
-    return missing === 0 ? null : `${missing} of ${ids.length} test images have no held-out caption (a world generated before the sixth annotator)`;
+  /** The Karpathy file of a domain: the world's dataset_world.json, or the real dataset's. */
+  private async karpathyFile(domain: Domain): Promise<{ file: string; input: StageResult<unknown> | string }> {
+    if (this.cfg.dataset === 'world') {
+      const w = await this.world(domain);
+      return { file: findKarpathyJson(w.output.dir), input: w };
+    }
+    const d = this.cfg.data[domain];
+    if (!d || !existsSync(d.karpathy)) throw new DbridgeError(`dataset ${domain}: Karpathy split file not found at ${d?.karpathy}; run dbridge check-data`);
+    return { file: d.karpathy, input: `${d.karpathy}` };
   }
 
   /** The chosen captions of a reference row for the test images of `target` (lib/experiments/references.ts). */
   references(target: Domain, kind: ReferenceKind): Promise<StageResult<{ file: string | null; unavailable: string | null }>> {
     return this.once(`reference:${target}:${kind}`, async () => {
       const emb = await this.embeddings(target);
-      const why = kind === 'human' ? await this.heldoutAvailable(target) : null;
-      const deps: StageResult<unknown>[] = [emb];
-      if (kind === 'human' && this.cfg.dataset === 'world') deps.push(await this.world(target));
-      return this.cache.run('reference', { kind, seed: this.cfg.seed, limit: this.cfg.maxTestImages, unavailable: why }, deps, async (dir) => {
-        if (why) return { file: null, unavailable: why };
+      const k = kind === 'nearest-caption' ? null : await this.karpathyFile(target);
+      return this.cache.run('reference', { kind, seed: this.cfg.seed, limit: this.cfg.maxTestImages, version: 1 }, k ? [emb, k.input] : [emb], async (dir) => {
         const test = this.limitSplit(loadSplit(emb.output.dir, 'test'), 'test');
-        const heldout = kind === 'human' ? readHeldoutCaptions(findKarpathyJson((await this.world(target)).output.dir)) : undefined;
-        const caps = referenceCaptions(kind, { test, train: loadSplit(emb.output.dir, 'train'), seed: this.cfg.seed, heldout });
+        let candidates: ReferenceCandidates | undefined;
+        if (k) {
+          candidates = referenceCandidates(k.file, { split: 'test', seed: this.cfg.seed });
+          if (kind === 'human' && !candidates.heldout) {
+            return { file: null, unavailable: this.cfg.dataset === 'world'
+              ? 'this world has no held-out sixth caption (generated before the sixth annotator)'
+              : 'real datasets have five references per image and none held out (holding one out would change every other row\'s references)' };
+          }
+        }
+        const caps = referenceCaptions(kind, { test, train: loadSplit(emb.output.dir, 'train'), candidates });
         const file = join(dir, 'captions.json');
         writeJsonAtomic(file, test.index.images.map((im, i) => ({ image_id: im.image_id, caption: caps[i] })));
         return { file, unavailable: null };

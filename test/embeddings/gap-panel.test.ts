@@ -130,3 +130,35 @@ test('gap panel: an offset gap is visible raw, removed by preprocessing, and per
   assert.equal(p.text.raw.rank, d);
   assert.ok(p.chance.i2tR1 === 1 / nV);
 });
+
+test('dbridge gap: the panel from an embeddings folder, a row per --bridged M=FILE, bad forms refused', async () => {
+  const { writeNpy } = await import('../../lib/io/npy.ts');
+  const { writeJsonAtomic, readJson } = await import('../../lib/util/fs.ts');
+  const { tmpDir } = await import('../helpers.ts');
+  const { parseArgs } = await import('../../lib/cli/args.ts');
+  const gap = (await import('../../lib/cli/commands/gap.ts')).default;
+  const { join } = await import('node:path');
+  const d = 8, nV = 30, rng = new Rng(6), dir = tmpDir();
+  const image = rng.normals(nV * d), text = new Float32Array(nV * 2 * d);
+  for (let t = 0; t < nV * 2; t++) for (let j = 0; j < d; j++) text[t * d + j] = image[(t >> 1) * d + j] + 0.2 * rng.normal();
+  writeNpy(join(dir, 'val', 'text.npy'), { dtype: 'float32', shape: [nV * 2, d], data: text });
+  writeNpy(join(dir, 'val', 'image.npy'), { dtype: 'float32', shape: [nV, d], data: image });
+  writeJsonAtomic(join(dir, 'val', 'index.json'), {
+    split: 'val', images: Array.from({ length: nV }, (_, i) => ({ image_id: i, file: `${i}.png`, text_rows: [2 * i, 2 * i + 1] })),
+    texts: Array.from({ length: nV * 2 }, (_, t) => ({ image_id: t >> 1, caption: 'c' })),
+  });
+  writeNpy(join(dir, 'b600.npy'), { dtype: 'float32', shape: [nV, d], data: image });
+  writeNpy(join(dir, 'short.npy'), { dtype: 'float32', shape: [3, d], data: image.subarray(0, 3 * d) });
+  const out = join(dir, 'gap.json');
+  const run = (argv: string[]) => gap.run(parseArgs(gap, argv));
+  const log = console.log; console.log = () => {};
+  try {
+    await run(['--embeddings', dir, '--bridged', `600=${join(dir, 'b600.npy')}`, '--out', out]);
+    const j = readJson<{ panel: { rows: { id: string; i2tR1: number }[]; text: { raw: { rank: number } } } }>(out);
+    assert.deepEqual(j.panel.rows.map((r) => r.id), ['raw', 'preprocessed', 'bridged:M=600']);
+    assert.ok(j.panel.rows[0].i2tR1 > 0.5, 'captions near their images are found');
+    assert.equal(j.panel.text.raw.rank, d);
+    await assert.rejects(run(['--embeddings', dir, '--bridged', 'b600.npy']), /--bridged: 'b600.npy' is not M=FILE.npy/);
+    await assert.rejects(run(['--embeddings', dir, '--bridged', `600=${join(dir, 'short.npy')}`]), /has 3 rows, split 'val' has 30 images/);
+  } finally { console.log = log; }
+});

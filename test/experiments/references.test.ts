@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../lib/tf.ts';
-import { mostFrequentCaption, nearestRows, readHeldoutCaptions, referenceCaptions } from '../../lib/experiments/references.ts';
+import { nearestRows, referenceCaptions } from '../../lib/experiments/references.ts';
+import { referenceCandidates } from '../../lib/world/reference.ts';
 import { PosteriorMeanDenoiser, oracleBridgeEmbeddings } from '../../lib/experiments/oracle.ts';
 import type { SplitEmbeddings } from '../../lib/experiments/data.ts';
 import { DiffusionModel, diffusionConfig, predict, trainingRadius } from '../../lib/diffusion/index.ts';
@@ -23,26 +24,29 @@ function split(d: number, texts: string[], text: Float32Array, nImage: number, i
   };
 }
 
-test('reference captions: most frequent (normalised), nearest by cosine, random reproducible, held-out from the Karpathy file', () => {
-  assert.equal(mostFrequentCaption(['A dog.', 'a cat', 'a dog', 'A  DOG!', 'a cat']), 'A dog.');
+test('reference captions: nearest by cosine; random / frequent / human taken from the Karpathy file by image id', () => {
   const d = 3;
   const trainText = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   const train = split(d, ['x', 'y', 'z'], trainText, 0, new Float32Array(0));
   const test = split(d, [], new Float32Array(0), 2, Float32Array.from([0, 5, 1, 0.2, 0.1, -3]));
   assert.deepEqual(Array.from(nearestRows(test.image, trainText, d)), [1, 0]);
-  assert.deepEqual(referenceCaptions('nearest-caption', { test, train, seed: 0 }), ['y', 'x']);
-  const r1 = referenceCaptions('random-caption', { test, train, seed: 3 }), r2 = referenceCaptions('random-caption', { test, train, seed: 3 });
-  assert.deepEqual(r1, r2);
-  assert.ok(r1.every((c) => ['x', 'y', 'z'].includes(c)));
+  assert.deepEqual(referenceCaptions('nearest-caption', { test, train }), ['y', 'x']);
   const file = join(tmpDir(), 'dataset_world.json');
-  writeFileSync(file, JSON.stringify({ images: [
-    { imgid: 100, split: 'test', filename: 'a', sentences: [], heldout: [{ raw: 'a sixth caption', tokens: ['a'] }] },
-    { imgid: 101, split: 'test', filename: 'b', sentences: [] },
+  const sent = (raw: string) => ({ raw, tokens: raw.split(' ') });
+  writeFileSync(file, JSON.stringify({ dataset: 'world', images: [
+    { imgid: 1, split: 'train', filename: 't1', sentences: [sent('a red dog'), sent('a red dog'), sent('a cat')] },
+    { imgid: 100, split: 'test', filename: 'a', sentences: [sent('a dog')], heldout: [sent('a sixth caption')] },
+    { imgid: 101, split: 'test', filename: 'b', sentences: [sent('a cat')], heldout: [sent('another one')] },
   ] }));
-  const held = readHeldoutCaptions(file);
-  assert.equal(held.get('100'), 'a sixth caption');
-  assert.equal(held.has('101'), false);
-  assert.throws(() => referenceCaptions('human', { test, train, seed: 0, heldout: held }), /101 has no held-out caption/);
+  const candidates = referenceCandidates(file, { split: 'test', seed: 3 });
+  assert.deepEqual(referenceCaptions('frequent-caption', { test, train, candidates }), ['a red dog', 'a red dog']);
+  assert.deepEqual(referenceCaptions('human', { test, train, candidates }), ['a sixth caption', 'another one']);
+  const r = referenceCaptions('random-caption', { test, train, candidates });
+  assert.deepEqual(r, referenceCaptions('random-caption', { test, train, candidates: referenceCandidates(file, { split: 'test', seed: 3 }) }));
+  assert.ok(r.every((c) => ['a red dog', 'a cat'].includes(c)));
+  // an image the file does not know is an error, not a silent gap
+  const other = split(d, [], new Float32Array(0), 3, new Float32Array(9));
+  assert.throws(() => referenceCaptions('human', { test: other, train, candidates }), /test image 102 has no caption/);
 });
 
 test('posterior-mean oracle: matches the closed form, picks the nearest text at small t, the mean at large t, and round-trips every objective', async () => {
