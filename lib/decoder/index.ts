@@ -27,3 +27,5 @@ export {
   readCaptions, readImageIds, readReferences, writeCocoResults, metricScorer, SELECT_METRICS, type SelectMetric,
 } from './io.ts';
 export { importClipCap, type ClipCapImportOptions } from './clipcap.ts';
+export { pretrainLm, packWindows, lmLoss, type PretrainLmOptions, type PretrainLmResult } from './pretrain.ts';
+export { loadPretrainedLm, LM_KIND, type PretrainedLmConfig } from './lm-checkpoint.ts';

@@ -18,6 +18,7 @@ import { Gpt2, GPT2_SMALL, GPT2_TINY, readHfGpt2, sliceVocab, validateGpt2Config
 import { PrefixMapper, prefixPositions, validateMapperConfig, type MapperConfig, type MapperVariant } from './mapper.ts';
 import { Vocab, FULL_STOP_IDS, GPT2_VOCAB_SIZE } from './tokenizer.ts';
 import { DEFAULT_NOISE_VARIANCE, checkTrainTreatment, removesTextMean, type TrainTreatment } from './treatments.ts';
+import { loadPretrainedLm } from './lm-checkpoint.ts';
 
 export const DECODER_KIND = 'dbridge-caption-decoder';
 
@@ -80,7 +81,12 @@ export class CaptionDecoder {
   }
 }
 
-export type LmSpec = 'tiny' | 'small' | { hfDir: string } | Gpt2Config;
+/**
+ * The LM a decoder starts from: 'tiny' / 'small' / a config (from scratch), { hfDir } (a Hugging Face
+ * GPT-2), or { pretrained } (a folder of lib/decoder/pretrain.ts: the world's LM pre-trained on web
+ * captions, with its own compact vocabulary, which the decoder then uses).
+ */
+export type LmSpec = 'tiny' | 'small' | { hfDir: string } | { pretrained: string } | Gpt2Config;
 
 export interface CreateDecoderOptions {
   /** Embedding dimension D. */
@@ -109,7 +115,7 @@ export function createDecoder(opts: CreateDecoderOptions): CaptionDecoder {
   checkTrainTreatment(opts.treatment);
   const rng = new Rng(opts.seed ?? 0);
   const spec = opts.lm ?? 'tiny';
-  const vocabIds = opts.vocab ?? null;
+  let vocabIds = opts.vocab ?? null;
   const params = new ParamStore();
   let lm: Gpt2;
   let lmSource = 'scratch';
@@ -125,6 +131,25 @@ export function createDecoder(opts: CreateDecoderOptions): CaptionDecoder {
       }
       lm = new Gpt2(cfg, params, 'gpt.');
       lmSource = spec.hfDir;
+    } else if (typeof spec === 'object' && 'pretrained' in spec) {
+      const { config, weights } = loadPretrainedLm(spec.pretrained);
+      if (vocabIds && (vocabIds.length !== config.vocab.length || vocabIds.some((g, i) => g !== config.vocab[i]))) {
+        throw new DbridgeError(`${spec.pretrained}: a decoder started from a pre-trained LM uses the LM's vocabulary (${config.vocab.length} tokens), not another one`);
+      }
+      // only settings that keep the weights' shapes may be overridden (dropout, epsilon)
+      const over = opts.lmOverrides ?? {};
+      for (const k of ['nLayer', 'nHead', 'nEmbd', 'nPositions', 'vocabSize', 'nInner'] as const) {
+        if (over[k] !== undefined && over[k] !== config.lm[k]) throw new DbridgeError(`${spec.pretrained}: cannot override ${k} of a pre-trained LM (${config.lm[k]} -> ${over[k]})`);
+      }
+      const cfg: Gpt2Config = { ...config.lm, ...over };
+      for (const [name, shape] of Gpt2.paramShapes(cfg)) {
+        const a = weights.get('gpt.' + name);
+        if (!a || a.shape.join(',') !== shape.join(',')) throw new DbridgeError(`${spec.pretrained}: gpt.${name} is missing or has shape [${a?.shape}], the LM config implies [${shape}]`);
+        params.add('gpt.' + name, tf.tensor(toFloat32(a), shape));
+      }
+      lm = new Gpt2(cfg, params, 'gpt.');
+      lmSource = spec.pretrained;
+      vocabIds = config.vocab;
     } else {
       const base = spec === 'tiny' ? GPT2_TINY : spec === 'small' ? GPT2_SMALL : spec;
       const cfg: Gpt2Config = { ...base, ...(opts.lmOverrides ?? {}), vocabSize: vocabIds ? vocabIds.length : GPT2_VOCAB_SIZE };

@@ -23,6 +23,7 @@ import { configHash, sha256 } from '../util/hash.ts';
 import { checkResume } from '../util/resume.ts';
 import { lockFolder } from '../util/lock.ts';
 import { createDecoder, decoderFromWeights, type CaptionDecoder, type DecoderConfig, type LmSpec } from './model.ts';
+import { loadPretrainedLm } from './lm-checkpoint.ts';
 import { GPT2_SMALL, GPT2_TINY, type Gpt2Config } from './gpt2.ts';
 import type { MapperVariant } from './mapper.ts';
 import { Vocab, FULL_STOP_IDS } from './tokenizer.ts';
@@ -57,7 +58,7 @@ export interface TrainDecoderOptions {
   scorerName?: string;
   generate?: GenerateOptions;
 
-  /** LM: 'tiny' (default), 'small' (GPT-2 small from scratch) or { hfDir } (pretrained GPT-2). */
+  /** LM: 'tiny' (default), 'small' (GPT-2 small from scratch), { hfDir } (pretrained GPT-2) or { pretrained } (lib/decoder/pretrain.ts; its vocabulary is used). */
   lm?: LmSpec;
   lmOverrides?: Partial<Gpt2Config>;
   mapper?: MapperVariant;
@@ -281,7 +282,8 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   const pretrained = typeof lmSpec === 'object' && 'hfDir' in lmSpec;
   const epochs = opts.epochs ?? DECODER_TRAIN_DEFAULTS.epochs;
   const batchSize = opts.batchSize ?? DECODER_TRAIN_DEFAULTS.batchSize;
-  const width = opts.lmOverrides?.nEmbd ?? (lmSpec === 'tiny' ? GPT2_TINY.nEmbd : lmSpec === 'small' ? GPT2_SMALL.nEmbd : pretrained ? 0 : (lmSpec as Gpt2Config).nEmbd);
+  const lmCheckpoint = typeof lmSpec === 'object' && 'pretrained' in lmSpec ? loadPretrainedLm(lmSpec.pretrained).config : null;
+  const width = opts.lmOverrides?.nEmbd ?? (lmSpec === 'tiny' ? GPT2_TINY.nEmbd : lmSpec === 'small' ? GPT2_SMALL.nEmbd : pretrained ? 0 : lmCheckpoint ? lmCheckpoint.lm.nEmbd : (lmSpec as Gpt2Config).nEmbd);
   const lr = opts.lr ?? defaultLr(pretrained, width);
   const seed = opts.seed ?? 0;
   const noiseVariance = opts.noiseVariance ?? DEFAULT_NOISE_VARIANCE;
@@ -291,7 +293,8 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
 
   // tokens
   const compact = opts.compactVocab ?? !pretrained;
-  const vocab = compact ? Vocab.fromTexts([...opts.captions, ...(opts.val?.captions ?? [])], FULL_STOP_IDS) : Vocab.full();
+  // a pre-trained world LM brings its vocabulary (it covers the captioning splits' tokens)
+  const vocab = lmCheckpoint ? new Vocab(lmCheckpoint.vocab) : compact ? Vocab.fromTexts([...opts.captions, ...(opts.val?.captions ?? [])], FULL_STOP_IDS) : Vocab.full();
   const trainIds = opts.captions.map((c) => vocab.encode(c));
   const maxSeqLen = opts.maxSeqLen ?? clipcapMaxSeqLen(trainIds.map((t) => t.length));
   const toExamples = (ids: number[][]): Example[] => ids.map((t, row) => ({ row, ids: t.slice(0, maxSeqLen) })).filter((e) => e.ids.length > 0);

@@ -41,6 +41,12 @@ export interface ExperimentConfig {
   decoder: {
     lm: 'tiny' | 'small' | { hfDir: string };
     lmOverrides?: Record<string, number>;
+    /**
+     * Pre-train the LM once per world on the web (pre-training) captions before any decoder
+     * fine-tunes from it (lib/decoder/pretrain.ts), as the paper starts from a GPT-2 pre-trained on
+     * web text; null = every decoder's LM starts from scratch. World only (real data: GPT-2).
+     */
+    pretrain?: { steps: number; batchSize: number; seqLen: number; lr?: number } | null;
     epochs: number;
     batchSize: number;
     lr?: number;
@@ -103,7 +109,10 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
       diffusion: smoke
         ? { config: 'smoke', steps: 100 }
         : { config: 'mini', steps: 1200, lr: 1e-3, denoiser: { kind: 'resmlp', width: 256, blocks: 3, timeDim: 128 } },
-      decoder: { lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true },
+      decoder: {
+        lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true,
+        pretrain: smoke ? { steps: 20, batchSize: 16, seqLen: 32 } : { steps: 300, batchSize: 32, seqLen: 48 },
+      },
       maxTestImages: null,
       decapMemory: smoke ? 500 : 5000,
       table1: { maxImages: smoke ? 40 : 500, noiseVariance: DEFAULT_NOISE_VARIANCE },

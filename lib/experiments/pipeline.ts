@@ -22,7 +22,9 @@ import { toFloat32 } from '../io/dtype.ts';
 import { readJson, writeJsonAtomic } from '../util/fs.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
-import { generateWorld, WORLD_VERSION } from '../world/index.ts';
+import { generateWorld, WORLD_VERSION, readWorldEntries } from '../world/index.ts';
+import { pretrainLm } from '../decoder/pretrain.ts';
+import { GPT2_SMALL, GPT2_TINY } from '../decoder/gpt2.ts';
 import { WORLD_ENCODER_RECIPE, trainWorldEncoder, loadWorldEncoder } from '../world/encoder.ts';
 import { loadKarpathy } from '../data/karpathy.ts';
 import { karpathyEmbedSplits, imageFolderLoader, findKarpathyJson } from '../embed/sources.ts';
@@ -173,12 +175,39 @@ export class Pipeline {
   }
 
   // ---------------------------------------------------------------- decoders
+  /**
+   * The decoders' LM pre-trained on the world's web (pre-training) captions, once per world
+   * (lib/decoder/pretrain.ts); its vocabulary covers the train and val captions of every domain.
+   * null when the config has no pre-training (real data, or pretrain: null).
+   */
+  lm(): Promise<StageResult<{ dir: string }> | null> {
+    const pre = this.cfg.decoder.pretrain;
+    const base = this.cfg.decoder.lm;
+    if (!pre || this.cfg.dataset !== 'world' || typeof base !== 'string') return Promise.resolve(null);
+    return this.once('lm', async () => {
+      const domains = [this.cfg.domains.main, ...(this.cfg.domains.other ? [this.cfg.domains.other] : [])];
+      const worlds = await Promise.all(domains.map((d) => this.world(d)));
+      return this.cache.run('lm-pretrain', { ...pre, lm: base, lmOverrides: this.cfg.decoder.lmOverrides ?? null, seed: this.cfg.seed }, worlds, async (dir) => {
+        // the pre-training split depends only on (scale, seed): the main domain's world holds it
+        const web = readWorldEntries(worlds[0].output.dir, 'pretrain').flatMap((e) => e.sentences.map((x) => x.raw));
+        const vocabTexts = worlds.flatMap((w) => readWorldEntries(w.output.dir, 'dataset').filter((e) => e.split === 'train' || e.split === 'val').flatMap((e) => e.sentences.map((x) => x.raw)));
+        const r = await pretrainLm({
+          captions: web, vocabTexts, lm: base === 'small' ? GPT2_SMALL : GPT2_TINY, lmOverrides: this.cfg.decoder.lmOverrides,
+          out: dir, steps: pre.steps, batchSize: pre.batchSize, seqLen: pre.seqLen, lr: pre.lr, seed: this.cfg.seed, resume: true,
+        });
+        return { dir, finalLoss: r.finalLoss, tokensPerSecond: r.tokensPerSecond, vocab: r.vocabSize } as { dir: string };
+      });
+    });
+  }
+
   decoder(domain: Domain, treatment: CaptionRun['train']): Promise<StageResult<{ dir: string }>> {
     return this.once(`decoder:${domain}:${treatment}`, async () => {
       const emb = await this.embeddings(domain);
       const aug = treatment === 'augmented' ? await this.augmented(domain) : null;
+      const lm = await this.lm();
       const d = this.cfg.decoder;
-      return this.cache.run('decoder', { ...d, treatment, variant: this.cfg.variant, seed: this.cfg.seed }, aug ? [emb, aug] : [emb], async (dir) => {
+      const deps: StageResult<unknown>[] = [emb, ...(aug ? [aug] : []), ...(lm ? [lm] : [])];
+      return this.cache.run('decoder', { ...d, treatment, variant: this.cfg.variant, seed: this.cfg.seed }, deps, async (dir) => {
         const train = loadSplit(emb.output.dir, 'train');
         const val = loadSplit(emb.output.dir, 'val');
         const means = loadMeans(emb.output.dir);
@@ -191,7 +220,7 @@ export class Pipeline {
         const r = await trainDecoder({
           embeddings: inputs, dim: train.d, captions, treatment, textMean: means.text, out: dir,
           val: { embeddings: val.text, captions: val.index.texts.map((t) => t.caption) },
-          lm: d.lm, lmOverrides: d.lmOverrides, mapper: this.cfg.variant, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr, bucketByLength: d.bucketByLength,
+          lm: lm ? { pretrained: lm.output.dir } : d.lm, lmOverrides: lm ? undefined : d.lmOverrides, mapper: this.cfg.variant, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr, bucketByLength: d.bucketByLength,
           seed: this.cfg.seed, resume: true,
         });
         return { dir, bestEpoch: r.bestEpoch, steps: r.steps, history: r.history } as unknown as { dir: string };
