@@ -135,8 +135,7 @@ test('dbridge gap: the panel from an embeddings folder, a row per --bridged M=FI
   const { writeNpy } = await import('../../lib/io/npy.ts');
   const { writeJsonAtomic, readJson } = await import('../../lib/util/fs.ts');
   const { tmpDir } = await import('../helpers.ts');
-  const { parseArgs } = await import('../../lib/cli/args.ts');
-  const gap = (await import('../../lib/cli/commands/gap.ts')).default;
+  const { main } = await import('../../lib/cli/main.ts');
   const { join } = await import('node:path');
   const d = 8, nV = 30, rng = new Rng(6), dir = tmpDir();
   const image = rng.normals(nV * d), text = new Float32Array(nV * 2 * d);
@@ -150,7 +149,7 @@ test('dbridge gap: the panel from an embeddings folder, a row per --bridged M=FI
   writeNpy(join(dir, 'b600.npy'), { dtype: 'float32', shape: [nV, d], data: image });
   writeNpy(join(dir, 'short.npy'), { dtype: 'float32', shape: [3, d], data: image.subarray(0, 3 * d) });
   const out = join(dir, 'gap.json');
-  const run = (argv: string[]) => gap.run(parseArgs(gap, argv));
+  const run = async (argv: string[]) => main(['gap', ...argv]);
   const log = console.log; console.log = () => {};
   try {
     await run(['--embeddings', dir, '--bridged', `600=${join(dir, 'b600.npy')}`, '--out', out]);
