@@ -1,9 +1,10 @@
 // dbridge command-line entry: `dbridge <command> [options]`. Finds the command in the registry
 // (a mistyped name gets the nearest one), parses its options, runs it. A DbridgeError, or a file
 // system error caused by a path the user gave (missing, a folder for a file, not writable), prints
-// one line and exits 2; a bug prints its stack and exits 1. When the process that started this one
-// goes away (the `npm run` wrapper killed), the command stops instead of running on orphaned.
-import { existsSync } from 'node:fs';
+// one line and exits 2; a bug prints its stack and exits 1. When the wrapper that started this process
+// goes away (`npm run` or bin/dbridge.js killed), the command stops instead of running on orphaned.
+import { existsSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS } from './registry.ts';
@@ -54,15 +55,15 @@ const FS_REASONS: Record<string, string> = {
 };
 
 /**
- * A file system error about a path (ENOENT, EISDIR, ENOSPC, ...) as a one-line DbridgeError, or
- * null for anything else. These come from paths and disks the user controls, not from bugs.
+ * A file system error (ENOENT, EISDIR, ENOSPC, ...) as a one-line DbridgeError naming the path when
+ * Node gives it, or null for anything else. These come from paths and disks the user controls, not from bugs.
  */
 export function fsErrorToDbridge(e: unknown): DbridgeError | null {
   const err = e as NodeJS.ErrnoException;
   if (!err || typeof err !== 'object' || typeof err.code !== 'string' || !(err.code in FS_REASONS)) return null;
   const path = err.path ?? (err as { dest?: string }).dest;
-  if (!path) return null;
-  return new DbridgeError(`${err.syscall ? `${err.syscall} ` : ''}${path}: ${FS_REASONS[err.code]} (${err.code})`);
+  const where = [err.syscall, path].filter(Boolean).join(' ');
+  return new DbridgeError(`${where ? `${where}: ` : ''}${FS_REASONS[err.code]} (${err.code})`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -86,26 +87,68 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// The watchdog runs in a worker thread: the main thread may compute for minutes without yielding
+// (a training step of the paper network), so a timer there would not fire. Plain JS (eval'd CommonJS).
+const WATCHDOG = `
+const { readFileSync, writeSync } = require('node:fs');
+const { workerData: { parent, watched, pollMs } } = require('node:worker_threads');
+const alive = (pid) => {
+  try { process.kill(pid, 0); } catch (e) { if (e.code !== 'EPERM') return false; }
+  try { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s[s.lastIndexOf(')') + 2] !== 'Z'; } catch { return true; }
+};
+setInterval(() => {
+  const gone = process.ppid !== parent ? parent : watched.find((w) => !alive(w));
+  if (gone === undefined) return;
+  writeSync(2, '\\ndbridge: the wrapper that started this process (' + gone + ') is gone; stopping\\n');
+  process.kill(process.pid, 'SIGTERM');
+  setTimeout(() => process.kill(process.pid, 'SIGKILL'), 10000);
+}, pollMs);
+`;
+
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+function isNpm(pid: number): boolean {
+  try {
+    return /(^|[/\0])np[mx](\s|\0|$)|np[mx]-cli\.js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Exits (status 129, as after SIGHUP) once the process that started this one is gone: `npm run`
- * and `npx` start dbridge through wrappers, and killing a wrapper must not leave a worker training
- * on. Exit handlers still run, so folder locks are released.
+ * When dbridge runs under a wrapper (`npm run` starts it as npm -> sh -> node; bin/dbridge.js as
+ * node -> node), stops it (SIGTERM, then SIGKILL after 10 s) once the wrapper is gone, so killing
+ * the wrapper, even with SIGKILL, which it cannot forward, never leaves a worker training on,
+ * orphaned (its folder lock is then taken over by the next run). Started directly (node, tsx,
+ * nohup), nothing is watched. Returns the watched pids.
  */
-export function exitWithParent(pollMs = 1000): void {
+export function exitWithWrapper(pollMs = 1000): number[] {
+  if (!process.env.npm_lifecycle_event && !process.env.DBRIDGE_WRAPPED) return [];
   const parent = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid !== parent) {
-      process.stderr.write(`\ndbridge: the process that started this one (${parent}) is gone; stopping\n`);
-      process.exit(129);
+  // under npm, watch every process up to npm itself (npm -> sh -> node: killing npm leaves sh waiting)
+  const watched = [parent];
+  if (process.env.npm_lifecycle_event) {
+    let p: number | null = parent;
+    for (let i = 0; i < 3 && p && p > 1 && !isNpm(p); i++) {
+      p = parentOf(p);
+      if (p && p > 1) watched.push(p);
     }
-  }, pollMs);
-  timer.unref();
-  for (const sig of ['SIGHUP'] as const) process.once(sig, () => { process.stderr.write(`\ndbridge: ${sig}; stopping\n`); process.exit(129); });
+    if (!p || !isNpm(p)) watched.splice(1);
+  }
+  new Worker(WATCHDOG, { eval: true, workerData: { parent, watched, pollMs } }).unref();
+  return watched;
 }
 
 const invoked = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (invoked) {
-  exitWithParent();
+  exitWithWrapper();
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e) => {

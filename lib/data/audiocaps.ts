@@ -8,6 +8,7 @@
 // librosa.resample(res_type='soxr_hq') on content below 12 kHz, different only near the Nyquist frequency.
 import { existsSync, readFileSync } from 'node:fs';
 import { DbridgeError } from '../util/errors.ts';
+import { requireFile } from '../util/fs.ts';
 import type { AudioClip } from '../encoders/types.ts';
 
 /** RFC 4180 CSV: quoted fields, "" escapes, commas and newlines inside quotes, CRLF, a UTF-8 BOM. */
@@ -74,7 +75,7 @@ export interface AudioCaptionOptions {
 
 /** Reads an AudioCaps or Clotho caption CSV into clips with their captions, in first-appearance order. */
 export function loadAudioCaptions(file: string, opts: AudioCaptionOptions = {}): AudioCaptionSet {
-  if (!existsSync(file)) throw new DbridgeError(`caption file not found: ${file}`);
+  requireFile(file, 'caption file');
   const rows = parseCsv(readFileSync(file, 'utf8'), file);
   if (rows.length < 2) throw new DbridgeError(`${file}: no caption rows (expected a header and at least one row)`);
   const header = rows[0].map((h) => h.trim());

@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { readNpy } from '../io/npy.ts';
 import { toFloat32 } from '../io/dtype.ts';
 import { DbridgeError, checkFinite } from '../util/errors.ts';
-import { readJson, writeJsonAtomic } from '../util/fs.ts';
+import { readJson, requireFile, writeJsonAtomic } from '../util/fs.ts';
 import type { EmbeddingIndex } from '../embeddings/layout.ts';
 import type { CaptionScorer } from './train.ts';
 
@@ -16,7 +16,7 @@ import type { CaptionScorer } from './train.ts';
  * a `captions` list, or a text file with one caption per line. Throws on an empty list.
  */
 export function readCaptions(path: string): string[] {
-  if (!existsSync(path)) throw new DbridgeError(`caption file not found: ${path}`);
+  requireFile(path, 'caption file');
   let caps: unknown;
   if (path.endsWith('.json')) {
     const j = readJson<unknown>(path, 'caption file');

@@ -3,7 +3,7 @@
 // what is wrong (magic, header, dtype, Fortran order, truncation).
 import { readFileSync, existsSync } from 'node:fs';
 import { DbridgeError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/fs.ts';
+import { requireFile, writeFileAtomic } from '../util/fs.ts';
 import { type DType, type HostArray, type TypedData, BYTES, numel, fromBytes, toBytes, toFloat32 } from './dtype.ts';
 
 const DESCR_TO_DTYPE: Record<string, DType> = {
@@ -48,7 +48,7 @@ export function parseNpy(bytes: Uint8Array, name = '<buffer>'): HostArray {
 }
 
 export function readNpy(path: string): HostArray {
-  if (!existsSync(path)) throw new DbridgeError(`.npy file not found: ${path}`);
+  requireFile(path, '.npy file');
   return parseNpy(new Uint8Array(readFileSync(path)), path);
 }
 

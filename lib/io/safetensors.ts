@@ -2,7 +2,7 @@
 // length, JSON header of {name: {dtype, shape, data_offsets}} plus optional __metadata__, raw LE data).
 import { readFileSync, existsSync } from 'node:fs';
 import { DbridgeError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/fs.ts';
+import { requireFile, writeFileAtomic } from '../util/fs.ts';
 import { type DType, type HostArray, BYTES, numel, fromBytes, toBytes } from './dtype.ts';
 
 const ST_TO_DTYPE: Record<string, DType> = {
@@ -47,7 +47,7 @@ export function parseSafetensors(bytes: Uint8Array, name = '<buffer>'): Safetens
 }
 
 export function readSafetensors(path: string): SafetensorsFile {
-  if (!existsSync(path)) throw new DbridgeError(`.safetensors file not found: ${path}`);
+  requireFile(path, '.safetensors file');
   return parseSafetensors(new Uint8Array(readFileSync(path)), path);
 }
 

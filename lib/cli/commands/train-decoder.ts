@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCommand } from '../args.ts';
-import { requireDir, requireFile } from '../../util/fs.ts';
+import { requireFile } from '../../util/fs.ts';
 import { trainingFolder, trainInto } from '../outputs.ts';
 import { initBackend } from '../../backend.ts';
 import { readEmbeddingMatrix } from '../../io/npy.ts';
@@ -70,8 +70,9 @@ const spec = defineCommand({
     requireFile(args.embeddings, '--embeddings');
     requireFile(args.captions, '--captions');
     if (args.lm !== 'tiny' && args.lm !== 'small') {
-      requireDir(args.lm, '--lm (tiny, small, or a Hugging Face GPT-2 folder)');
-      if (!existsSync(join(args.lm, 'config.json'))) throw new DbridgeError(`--lm ${args.lm}: config.json not found (expected a Hugging Face GPT-2 folder)`);
+      if (!existsSync(join(args.lm, 'config.json'))) {
+        throw new DbridgeError(`--lm ${args.lm}: ${existsSync(args.lm) ? 'config.json not found in it' : 'not found'} (give tiny, small, or a Hugging Face GPT-2 folder)`);
+      }
     }
   },
   async run(args) {
