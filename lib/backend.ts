@@ -2,11 +2,14 @@
 // installed, `webgpu` (Dawn through the `webgpu` package) when it finds an adapter, `wasm`
 // (the default on CPU machines), `cpu` last. `--backend NAME` or DBRIDGE_BACKEND forces one.
 // A backend that is asked for (or installed) and fails to initialise is an error, never a
-// silent fallback. The chosen backend is printed (unless quiet) and recorded in results.
+// silent fallback. The chosen backend (and, on webgpu, its adapter) is printed (unless quiet) and
+// recorded in results. On webgpu nothing may read the device synchronously (`dataSync` throws in
+// Node): the library reads with `await t.data()` at boundaries (docs/gpu.md).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { tf } from './tf.ts';
 import { DbridgeError } from './util/errors.ts';
+import { recordDevice } from './util/provenance.ts';
 import { registerWasmKernels } from './nn/kernels.ts';
 import { registerFastWasmKernels } from './nn/wasm-fast.ts';
 
@@ -14,6 +17,7 @@ export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const
 export type BackendName = (typeof BACKENDS)[number];
 
 let active: string | null = null;
+let device: string | null = null;
 const require = createRequire(import.meta.url);
 
 function resolvable(pkg: string): boolean {
@@ -32,24 +36,32 @@ async function initTensorflow(): Promise<void> {
   if (!(await tf.setBackend('tensorflow'))) throw new DbridgeError(`backend tensorflow: ${pkg} loaded but tf.setBackend('tensorflow') failed`);
 }
 
-async function webgpuAdapter(): Promise<boolean> {
-  if (!resolvable('webgpu') || !resolvable('@tensorflow/tfjs-backend-webgpu')) return false;
+interface AdapterInfo { vendor?: string; architecture?: string; device?: string; description?: string }
+
+/** The WebGPU adapter's description ("vendor device (description)"), or null when there is none. */
+export async function webgpuAdapter(): Promise<string | null> {
+  if (!resolvable('webgpu') || !resolvable('@tensorflow/tfjs-backend-webgpu')) return null;
   const wg = await import('webgpu');
   const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
   if (!g.navigator?.gpu) {
     Object.assign(globalThis, wg.globals);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: wg.create([]) }, configurable: true, writable: true });
   }
-  const gpu = (globalThis as unknown as { navigator: { gpu: { requestAdapter(): Promise<unknown> } } }).navigator.gpu;
-  return (await gpu.requestAdapter()) != null;
+  const gpu = (globalThis as unknown as { navigator: { gpu: { requestAdapter(): Promise<{ info?: AdapterInfo } | null> } } }).navigator.gpu;
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return null;
+  const i = adapter.info ?? {};
+  return [i.vendor, i.device].filter(Boolean).join(' ') + (i.description ? ` (${i.description})` : '') || 'unnamed adapter';
 }
 
 async function initWebgpu(): Promise<void> {
-  if (!(await webgpuAdapter())) {
-    throw new DbridgeError('backend webgpu: no WebGPU adapter (needs the `webgpu` package and a Vulkan-capable GPU driver; see docs/realdata.md, "GPU set-up")');
+  const adapter = await webgpuAdapter();
+  if (!adapter) {
+    throw new DbridgeError('backend webgpu: no WebGPU adapter (needs the `webgpu` package and a Vulkan driver: a GPU vendor\'s, or Mesa lavapipe on a CPU; see docs/gpu.md)');
   }
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new DbridgeError("backend webgpu: tf.setBackend('webgpu') failed");
+  device = adapter;
 }
 
 async function initWasm(): Promise<void> {
@@ -67,14 +79,20 @@ async function initCpu(): Promise<void> {
 
 /**
  * Initialises the tensor backend once per process and returns its name. Later calls with the
- * same (or no) name return the active backend; asking for a different one is an error.
+ * same (or no) name return the active backend; asking for a different one is an error, except
+ * with `switch: true` (backend comparisons in tests and the GPU check): tensors then move to the
+ * new backend when next used, which works from a CPU backend to webgpu but not back (moving data
+ * off webgpu needs a synchronous read).
  */
-export async function initBackend(requested?: string, opts: { quiet?: boolean } = {}): Promise<string> {
+export async function initBackend(requested?: string, opts: { quiet?: boolean; switch?: boolean } = {}): Promise<string> {
   const name = (requested ?? process.env.DBRIDGE_BACKEND ?? 'auto') as BackendName;
   if (!BACKENDS.includes(name)) throw new DbridgeError(`unknown backend '${name}' (choose from ${BACKENDS.join(', ')})`);
   if (active) {
-    if (name !== 'auto' && name !== active) throw new DbridgeError(`backend ${active} is already active; cannot switch to ${name} in the same process`);
-    return active;
+    if (name === 'auto' || name === active) return active;
+    if (!opts.switch) throw new DbridgeError(`backend ${active} is already active; cannot switch to ${name} in the same process`);
+    if (active === 'webgpu') throw new DbridgeError(`cannot switch from webgpu to ${name}: tensors cannot move off webgpu synchronously`);
+    active = null;
+    device = null;
   }
   switch (name) {
     case 'tensorflow': await initTensorflow(); break;
@@ -83,14 +101,20 @@ export async function initBackend(requested?: string, opts: { quiet?: boolean } 
     case 'cpu': await initCpu(); break;
     case 'auto':
       if (resolvable('@tensorflow/tfjs-node-gpu') || resolvable('@tensorflow/tfjs-node')) await initTensorflow();
-      else if (process.env.DBRIDGE_TRY_WEBGPU === '1' && (await webgpuAdapter())) await initWebgpu();
+      else if (process.env.DBRIDGE_TRY_WEBGPU === '1' && (await webgpuAdapter()) !== null) await initWebgpu();
       else await initWasm();
       break;
   }
   await tf.ready();
   active = tf.getBackend();
-  if (!opts.quiet && process.env.DBRIDGE_QUIET !== '1') process.stderr.write(`dbridge: tensor backend ${active}\n`);
+  recordDevice(device);
+  if (!opts.quiet && process.env.DBRIDGE_QUIET !== '1') process.stderr.write(`dbridge: tensor backend ${active}${device ? ` (adapter: ${device})` : ''}\n`);
   return active;
+}
+
+/** The active backend's device (the WebGPU adapter), or null on CPU backends. */
+export function backendDevice(): string | null {
+  return device;
 }
 
 /** The active backend's name; throws if initBackend has not run. */

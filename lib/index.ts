@@ -1,7 +1,7 @@
 // dbridge public API: named re-exports, one namespace per part (as in the design: embeddings,
 // diffusion, decoder, metrics, data, encoders, experiments), plus the few calls notebooks use.
 export { tf } from './tf.ts';
-export { initBackend, backendName } from './backend.ts';
+export { initBackend, backendName, backendDevice } from './backend.ts';
 export { Rng } from './util/rng.ts';
 export { DbridgeError } from './util/errors.ts';
 export * as io from './io/index.ts';

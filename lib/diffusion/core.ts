@@ -38,8 +38,7 @@ export function networkInput(core: DiffusionCore, x: tf.Tensor2D): tf.Tensor2D {
 /** Runs the network at timestep(s) t on an already prepared input. */
 export function applyNetwork(core: DiffusionCore, xIn: tf.Tensor2D, t: number | readonly number[]): tf.Tensor2D {
   return tf.tidy(() => {
-    const tt = typeof t === 'number' ? t : tf.tensor1d(Int32Array.from(t), 'int32');
-    return core.denoiser.apply(xIn, tt);
+    return core.denoiser.apply(xIn, typeof t === 'number' ? t : Int32Array.from(t));
   });
 }
 

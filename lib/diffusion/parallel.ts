@@ -22,6 +22,7 @@ export async function runInWorkers(core: DiffusionCore, kind: 'bridge' | 'augmen
   if (!config?.denoiser) throw new DbridgeError('parallel bridging needs a DiffusionModel (config + weights)');
   const weights = [...(await core.denoiser.params.toHost())].map(([name, a]) => [name, { ...a, data: (a.data as Float32Array).slice() }] as const);
   const backend = backendName();
+  if (backend === 'webgpu') throw new DbridgeError('workers > 1 splits rows over CPU threads, each with its own model copy; on webgpu use one worker (the GPU runs the whole batch: raise the batch size instead)');
   void tf;
   const out = new Float32Array(n * d);
   const jobs: Promise<void>[] = [];

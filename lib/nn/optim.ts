@@ -39,7 +39,7 @@ export class Adam {
 
   /** Global L2 norm of the gradients, as a scalar tensor on the device (the caller disposes it). */
   static gradNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
-    return tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+    return tf.tidy(() => tf.sqrt(sumScalars(Object.values(grads).map((g) => tf.sum(tf.square(g)))))) as tf.Scalar;
   }
 
   /**
@@ -90,6 +90,23 @@ export class Adam {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
     this.m.clear(); this.v.clear();
   }
+}
+
+/**
+ * Sum of many scalars: addN in groups of at most 7 inputs (a webgpu shader may bind only 8
+ * storage buffers per stage; one addN over a model's ~100-200 gradients fails to compile there).
+ */
+function sumScalars(xs: tf.Tensor[]): tf.Tensor {
+  const GROUP = 7;
+  while (xs.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < xs.length; i += GROUP) {
+      const part = xs.slice(i, i + GROUP);
+      next.push(part.length === 1 ? part[0] : tf.addN(part));
+    }
+    xs = next;
+  }
+  return xs[0];
 }
 
 /** Linear warm-up to `lr` over `warmup` steps, then linear decay to 0 at `total` (transformers' get_linear_schedule_with_warmup). */

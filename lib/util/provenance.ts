@@ -26,17 +26,23 @@ export function gitCommit(): { commit: string; dirty: boolean } {
   return commit;
 }
 
+let device: string | null = null;
+/** Called by initBackend: the accelerator the backend runs on (the WebGPU adapter), recorded in results. */
+export function recordDevice(d: string | null): void { device = d; }
+
 export interface Provenance {
   package: string;
   version: string;
   commit: string;
   dirty: boolean;
   backend: string;
+  /** The WebGPU adapter when the backend is webgpu. */
+  device?: string;
   node: string;
   date: string;
 }
 
 export function provenance(backend: string): Provenance {
   const g = gitCommit();
-  return { package: 'dbridge', version: packageVersion(), commit: g.commit, dirty: g.dirty, backend, node: process.version, date: new Date().toISOString() };
+  return { package: 'dbridge', version: packageVersion(), commit: g.commit, dirty: g.dirty, backend, ...(device ? { device } : {}), node: process.version, date: new Date().toISOString() };
 }

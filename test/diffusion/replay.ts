@@ -16,9 +16,9 @@ export class ReplayDenoiser implements Denoiser {
     this.config = { kind: 'unet1d', length, dim: length, initDim: 8, dimMults: [1] };
   }
 
-  apply(x: tf.Tensor2D, t: tf.Tensor1D | number): tf.Tensor2D {
+  apply(x: tf.Tensor2D, t: tf.Tensor1D | number | Int32Array): tf.Tensor2D {
     const B = x.shape[0];
-    this.calls.push({ x: x.dataSync() as Float32Array, t: typeof t === 'number' ? new Array(B).fill(t) : Array.from(t.dataSync()) });
+    this.calls.push({ x: x.dataSync() as Float32Array, t: typeof t === 'number' ? new Array(B).fill(t) : Array.from(t instanceof Int32Array ? t : t.dataSync()) });
     const out = this.outputs[this.k++];
     if (!out) throw new Error(`replay denoiser: no recorded output for call ${this.k}`);
     return tf.tensor2d(out, [B, this.config.length]);

@@ -63,11 +63,15 @@ export function sinusoidalEmbedding(t: ArrayLike<number>, dim: number, theta = 1
   return out;
 }
 
-/** Timesteps as host integers: a number (whole batch) or a [B] tensor. */
-export function timestepsOf(t: tf.Tensor1D | number, batch: number): Int32Array {
+/** Timesteps as host integers: a number (whole batch), B host integers, or a [B] tensor (read synchronously: host-resident values only on webgpu). */
+export function timestepsOf(t: tf.Tensor1D | number | Int32Array, batch: number): Int32Array {
   if (typeof t === 'number') {
     if (!Number.isInteger(t)) throw new Error(`timestep must be an integer, got ${t}`);
     return new Int32Array(batch).fill(t);
+  }
+  if (t instanceof Int32Array) {
+    if (t.length !== batch) throw new Error(`${t.length} timesteps for a batch of ${batch}`);
+    return t;
   }
   if (t.rank !== 1 || t.shape[0] !== batch) throw new Error(`timesteps have shape [${t.shape}], expected [${batch}]`);
   const d = t.dataSync();

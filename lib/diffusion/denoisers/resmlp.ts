@@ -88,7 +88,7 @@ export class ResMLP implements Denoiser {
     return this.params.get(name);
   }
 
-  apply(x: tf.Tensor2D, t: tf.Tensor1D | number): tf.Tensor2D {
+  apply(x: tf.Tensor2D, t: tf.Tensor1D | number | Int32Array): tf.Tensor2D {
     const { length: L, width: W, blocks, timeDim } = this.config;
     if (x.rank !== 2 || x.shape[1] !== L) throw new DbridgeError(`ResMLP: input has shape [${x.shape}], expected [B, ${L}]`);
     const B = x.shape[0];

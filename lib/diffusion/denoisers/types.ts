@@ -35,9 +35,11 @@ export interface Denoiser {
   readonly config: DenoiserConfig;
   readonly params: ParamStore;
   /**
-   * x: [B, L] float32; t: integer timesteps, [B] int32 tensor or a number for the whole batch.
-   * Returns [B, L]. Differentiable with respect to `params` (used inside tf.variableGrads).
+   * x: [B, L] float32; t: integer timesteps, B host integers (Int32Array), a number for the whole
+   * batch, or a [B] int32 tensor whose values are still on the host (on webgpu a tensor that has
+   * been on the device cannot be read synchronously). Returns [B, L]. Differentiable with respect
+   * to `params` (used inside tf.variableGrads).
    */
-  apply(x: tf.Tensor2D, t: tf.Tensor1D | number): tf.Tensor2D;
+  apply(x: tf.Tensor2D, t: tf.Tensor1D | number | Int32Array): tf.Tensor2D;
   dispose(): void;
 }

@@ -291,7 +291,7 @@ export class Unet1D implements Denoiser {
     });
   }
 
-  apply(x: tf.Tensor2D, t: tf.Tensor1D | number): tf.Tensor2D {
+  apply(x: tf.Tensor2D, t: tf.Tensor1D | number | Int32Array): tf.Tensor2D {
     const { length: Lc, dim } = this.config;
     if (x.rank !== 2 || x.shape[1] !== Lc) throw new DbridgeError(`Unet1D: input has shape [${x.shape}], expected [B, ${Lc}]`);
     const B = x.shape[0];
