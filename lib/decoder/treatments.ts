@@ -136,8 +136,11 @@ export interface TestTreatmentOptions {
   chunk?: number;
 }
 
-/** Applies a test-time treatment to embeddings [N, D]; returns a new array. */
-export function applyTestTreatment(embeddings: Float32Array, dim: number, opts: TestTreatmentOptions): Float32Array {
+/**
+ * Applies a test-time treatment to embeddings [N, D]; returns a new array. Asynchronous because
+ * DeCap's projection runs on the tensor backend and is read back with `await` (webgpu-safe).
+ */
+export async function applyTestTreatment(embeddings: Float32Array, dim: number, opts: TestTreatmentOptions): Promise<Float32Array> {
   const t = checkTestTreatment(opts.treatment);
   const n = checkMatrix(embeddings, dim, 'test embeddings');
   const x = normalizeRows(Float32Array.from(embeddings), dim);
@@ -154,9 +157,9 @@ export function applyTestTreatment(embeddings: Float32Array, dim: number, opts: 
   const mem = normalizeRows(Float32Array.from(opts.memory), dim);
   const out = new Float32Array(n * dim);
   const chunk = opts.chunk ?? 256;
-  tf.tidy(() => {
-    const M = tf.tensor2d(mem, [mem.length / dim, dim]);
-    const MT = tf.transpose(M);
+  const M = tf.tensor2d(mem, [mem.length / dim, dim]);
+  const MT = tf.transpose(M);
+  try {
     for (let s = 0; s < n; s += chunk) {
       const rows = Math.min(chunk, n - s);
       const proj = tf.tidy(() => {
@@ -164,10 +167,12 @@ export function applyTestTreatment(embeddings: Float32Array, dim: number, opts: 
         const w = tf.softmax(tf.div(tf.matMul(v, MT), tau), -1);
         return tf.matMul(w, M);
       });
-      out.set(proj.dataSync() as Float32Array, s * dim);
+      out.set(await proj.data() as Float32Array, s * dim);
       proj.dispose();
     }
-  });
+  } finally {
+    tf.dispose([M, MT]);
+  }
   normalizeRows(out, dim);
   if (opts.textMean) {
     subtractRow(out, dim, checkVector(opts.textMean, dim, 'the text mean'));

@@ -49,7 +49,7 @@ test('a tiny decoder trained on six captions reproduces them from their embeddin
   const dec = loadDecoder(out);
   assert.equal(dec.config.treatment, 'augmented');
   assert.ok(dec.vocab.compact && dec.vocab.size < 60);
-  const x = applyTestTreatment(EMB, D, { treatment: 'raw' });
+  const x = await applyTestTreatment(EMB, D, { treatment: 'raw' });
   const greedy = await assertNoLeak(() => generateCaptions(dec, x, { batchSize: 4 }), 'greedy generation');
   assert.deepEqual(greedy, CAPS);
   const beam = await assertNoLeak(() => generate(dec, x, { method: 'beam', beamSize: 3, batchSize: 6 }), 'beam generation');
@@ -91,7 +91,7 @@ test('best epoch by a caption metric on val images when a scorer is given, else 
   let calls = 0;
   const res = await trainDecoder(base(out, {
     epochs: 3, keepEpochs: true,
-    valImages: { embeddings: applyTestTreatment(EMB, D, { treatment: 'raw' }), ids: CAPS.map((_, i) => 10 + i), references: CAPS.map((c) => [c]) },
+    valImages: { embeddings: await applyTestTreatment(EMB, D, { treatment: 'raw' }), ids: CAPS.map((_, i) => 10 + i), references: CAPS.map((c) => [c]) },
     scorer: (cands, refs) => { assert.equal(cands.size, 6); assert.deepEqual(refs.get('10'), [CAPS[0]]); return scores[calls++]; },
     scorerName: 'fake',
   }));
@@ -174,12 +174,12 @@ test('training treatments follow the reference code', () => {
   assert.equal(clipcapMaxSeqLen([10, 10, 10, 10]), 10);
 });
 
-test('test treatments: raw, image-mean removal, DeCap memory projection', () => {
+test('test treatments: raw, image-mean removal, DeCap memory projection', async () => {
   const rng = new Rng(7);
   const v = rng.normals(5 * D), imean = rng.normals(D).map((x) => x * 0.1), tmean = rng.normals(D).map((x) => x * 0.1);
-  const raw = applyTestTreatment(v, D, { treatment: 'raw' });
+  const raw = await applyTestTreatment(v, D, { treatment: 'raw' });
   assertClose(raw, normalizeRows(Float32Array.from(v), D), 0, 'raw');
-  const m = applyTestTreatment(v, D, { treatment: 'mean', imageMean: imean });
+  const m = await applyTestTreatment(v, D, { treatment: 'mean', imageMean: imean });
   const exp = normalizeRows(Float32Array.from(v), D);
   for (let i = 0; i < exp.length; i++) exp[i] -= imean[i % D];
   assertClose(m, normalizeRows(exp, D), 1e-6, 'mean');
@@ -187,11 +187,11 @@ test('test treatments: raw, image-mean removal, DeCap memory projection', () => 
   const memory = new Float32Array(9 * D);
   memory.set(v.map((x) => x * 3));
   memory.set(rng.normals(4 * D), 5 * D);
-  const dc = applyTestTreatment(v, D, { treatment: 'decap', memory, temperature: 0.001 });
+  const dc = await applyTestTreatment(v, D, { treatment: 'decap', memory, temperature: 0.001 });
   assertClose(dc, raw, 1e-4, 'decap onto itself');
-  const soft = applyTestTreatment(v, D, { treatment: 'decap', memory, temperature: 10 });
+  const soft = await applyTestTreatment(v, D, { treatment: 'decap', memory, temperature: 10 });
   assert.ok(Math.abs(Math.hypot(...soft.subarray(0, D)) - 1) < 1e-5);
-  const dm = applyTestTreatment(v, D, { treatment: 'decap', memory, temperature: 0.001, textMean: tmean });
+  const dm = await applyTestTreatment(v, D, { treatment: 'decap', memory, temperature: 0.001, textMean: tmean });
   const expDm = Float32Array.from(raw);
   for (let i = 0; i < expDm.length; i++) expDm[i] -= tmean[i % D];
   assertClose(dm, normalizeRows(expDm, D), 1e-4, 'decap into the mean-removed text space');
@@ -206,8 +206,8 @@ test('bad inputs give clear DbridgeErrors', async () => {
   await assert.rejects(trainDecoder(base(out, { captions: [...CAPS.slice(1), '  '] })), isErr(/caption 5 is empty/));
   await assert.rejects(trainDecoder(base(out, { treatment: 'plain' })), isErr(/needs the text mean/));
   await assert.rejects(trainDecoder(base(out, { dim: 7 })), isErr(/not a whole number of rows of dimension 7/));
-  assert.throws(() => applyTestTreatment(EMB, D, { treatment: 'bridge' as never }), isErr(/unknown test treatment 'bridge'/));
-  assert.throws(() => applyTestTreatment(EMB, D, { treatment: 'mean' }), isErr(/image mean is required/));
+  await assert.rejects(applyTestTreatment(EMB, D, { treatment: 'bridge' as never }), isErr(/unknown test treatment 'bridge'/));
+  await assert.rejects(applyTestTreatment(EMB, D, { treatment: 'mean' }), isErr(/image mean is required/));
   assert.throws(() => applyTestTreatment(EMB, D, { treatment: 'mean', imageMean: new Float32Array(3) }), isErr(/dimension 3/));
   assert.throws(() => applyTestTreatment(EMB, D, { treatment: 'decap' }), isErr(/memory/));
   const empty = join(out, 'empty.json');

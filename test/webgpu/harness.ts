@@ -28,6 +28,15 @@ export function relMaxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m > 0 ? d / m : d;
 }
 
+/** ||a - b|| / ||b|| (L2): for weights after Adam steps, where a few parameters whose gradient
+ * is rounding noise around 0 may move by ±lr in opposite directions on the two backends. */
+export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, `length ${a.length} vs ${b.length}`);
+  let d = 0, n = 0;
+  for (let i = 0; i < a.length; i++) { d += (a[i] - b[i]) ** 2; n += b[i] ** 2; }
+  return Math.sqrt(d / Math.max(n, 1e-30));
+}
+
 export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length, `length ${a.length} vs ${b.length}`);
   let d = 0;

@@ -106,7 +106,7 @@ const spec = defineCommand({
         }
       }
       if (treatment === 'mean' && !imPath) throw new DbridgeError('--treatment mean needs --image-mean IMAGE_MEAN.npy');
-      const treated = applyTestTreatment(data, D, {
+      const treated = await applyTestTreatment(data, D, {
         treatment, memory, temperature: args.temperature,
         imageMean: treatment === 'mean' ? readVector(imPath!, D, 'the image mean') : undefined,
         ...(treatment === 'decap' ? decoderTextSpace(decoder) : {}),

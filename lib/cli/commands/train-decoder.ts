@@ -105,7 +105,7 @@ const spec = defineCommand({
       const t = checkTestTreatment(args.valTreatment);
       const imPath = args.imageMean ?? siblingOfSplit(path, 'image_mean.npy') ?? undefined;
       if (t === 'mean' && !imPath) throw new DbridgeError('--val-treatment mean needs --image-mean');
-      const treated = applyTestTreatment(v.data, d, { treatment: t, imageMean: imPath ? readVector(imPath, d, 'the image mean') : undefined });
+      const treated = await applyTestTreatment(v.data, d, { treatment: t, imageMean: imPath ? readVector(imPath, d, 'the image mean') : undefined });
       const limit = Math.min(v.n, args.valLimit);
       // a seeded subset, as the official code samples 1000 val images
       const { Rng } = await import('../../util/rng.ts');
