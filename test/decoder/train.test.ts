@@ -208,8 +208,8 @@ test('bad inputs give clear DbridgeErrors', async () => {
   await assert.rejects(trainDecoder(base(out, { dim: 7 })), isErr(/not a whole number of rows of dimension 7/));
   await assert.rejects(applyTestTreatment(EMB, D, { treatment: 'bridge' as never }), isErr(/unknown test treatment 'bridge'/));
   await assert.rejects(applyTestTreatment(EMB, D, { treatment: 'mean' }), isErr(/image mean is required/));
-  assert.throws(() => applyTestTreatment(EMB, D, { treatment: 'mean', imageMean: new Float32Array(3) }), isErr(/dimension 3/));
-  assert.throws(() => applyTestTreatment(EMB, D, { treatment: 'decap' }), isErr(/memory/));
+  await assert.rejects(applyTestTreatment(EMB, D, { treatment: 'mean', imageMean: new Float32Array(3) }), isErr(/dimension 3/));
+  await assert.rejects(applyTestTreatment(EMB, D, { treatment: 'decap' }), isErr(/memory/));
   const empty = join(out, 'empty.json');
   writeFileSync(empty, '[]');
   assert.throws(() => readCaptions(empty), isErr(/is empty/));
