@@ -23,6 +23,8 @@ export interface OptionSpec {
   /** Inclusive bounds of an 'int' / 'number' option (or of each element of an 'intlist'). */
   min?: number;
   max?: number;
+  /** Exclusive lower bound of a 'number' option (a learning rate: > 0). */
+  above?: number;
 }
 
 /** Options every command accepts. */
@@ -138,6 +140,7 @@ function parseInteger(flag: string, raw: string): number {
 }
 
 function checkRange(o: OptionSpec, flag: string, v: number): void {
+  if (o.above !== undefined && !(v > o.above)) throw new DbridgeError(`${flag} must be > ${o.above}, got ${v}`);
   if (o.type !== 'number' && o.max === undefined && (o.min === 0 || o.min === 1) && v < o.min) {
     throw new DbridgeError(`${flag} must be a ${o.min === 1 ? 'positive' : 'non-negative'} integer, got ${v}`);
   }
@@ -264,7 +267,7 @@ export function helpText(spec: CommandSpec): string {
     const def = o.default !== undefined && o.default !== false ? ` (default: ${Array.isArray(o.default) ? o.default.join(',') : o.default})` : '';
     const req = o.required ? ' (required)' : '';
     const ch = o.choices ? ` [${o.choices.join(' | ')}]` : '';
-    const range = o.min !== undefined || o.max !== undefined
+    const range = o.above !== undefined ? ` (> ${o.above})` : o.min !== undefined || o.max !== undefined
       ? ` (${o.min !== undefined && o.max !== undefined ? `${o.min}..${o.max}` : o.min !== undefined ? `>= ${o.min}` : `<= ${o.max}`})` : '';
     return `  ${flag.padEnd(30)} ${o.help}${ch}${range}${def}${req}`;
   };

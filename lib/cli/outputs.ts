@@ -8,7 +8,7 @@
 //     when, and only when, training has finished. A folder holding anything else is never replaced.
 import { rmSync } from 'node:fs';
 import { DbridgeError } from '../util/errors.ts';
-import { checkOutputDir, folderHasContent, replaceFolder, tempSiblingOf } from '../util/fs.ts';
+import { checkOutputDir, folderHasContent, removeStaleSiblings, replaceFolder, tempSiblingOf } from '../util/fs.ts';
 import { lockFolder, type FolderLock } from '../util/lock.ts';
 
 export interface TrainingFolder {
@@ -41,7 +41,7 @@ export interface TrainingFolderOptions {
  */
 export function trainingFolder(out: string, o: TrainingFolderOptions): TrainingFolder {
   const what = o.what ?? '--out';
-  if (o.resume && o.force) throw new DbridgeError('--resume and --force exclude each other (continue the run, or replace it)');
+  if (o.resume && o.force) throw new DbridgeError('--resume and --force exclude each other');
   checkOutputDir(out, { what, inputs: o.inputs, replaces: o.force });
   const occupied = folderHasContent(out);
   const ours = occupied && o.holdsRun(out);
@@ -53,6 +53,7 @@ export function trainingFolder(out: string, o: TrainingFolderOptions): TrainingF
   }
   const lock: FolderLock = lockFolder(out);
   if (ours && o.force) {
+    removeStaleSiblings(out);
     const tmp = tempSiblingOf(out);
     rmSync(tmp, { recursive: true, force: true });
     return {

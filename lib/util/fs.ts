@@ -37,6 +37,25 @@ export function tempSiblingOf(dir: string, tag = 'new'): string {
 }
 
 /**
+ * Removes temporary siblings of `dir` (`.NAME.new-PID`, `.NAME.old-PID`) left by processes that
+ * were killed before they finished; those of live processes are kept.
+ */
+export function removeStaleSiblings(dir: string): void {
+  const abs = resolve(dir);
+  const parent = dirname(abs);
+  if (!existsSync(parent)) return;
+  const re = new RegExp(`^\\.${basename(abs).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(new|old)-(\\d+)$`);
+  for (const f of readdirSync(parent)) {
+    const m = re.exec(f);
+    if (!m) continue;
+    const pid = Number(m[2]);
+    let alive = pid === process.pid;
+    if (!alive) { try { process.kill(pid, 0); alive = true; } catch (e) { alive = (e as NodeJS.ErrnoException).code === 'EPERM'; } }
+    if (!alive) rmSync(join(parent, f), { recursive: true, force: true });
+  }
+}
+
+/**
  * Moves the finished folder `tmp` to `dir`, replacing what `dir` held only now that the new one is
  * complete (rename the old one aside, rename the new one in, delete the old). A lock file this
  * process holds in `dir` moves along, so the folder stays locked until released.

@@ -20,6 +20,7 @@ const spec = defineCommand({
     { name: 'only', type: 'list', help: 'areas' },
     { name: 'resume', type: 'boolean', help: 'resume' },
     { name: 'limit', type: 'int', min: 1, help: 'rows' },
+    { name: 'rate', type: 'number', above: 0, help: 'a rate' },
   ],
   check(args) { if (args.steps !== undefined && args.steps > args.M) throw new DbridgeError(`--steps ${args.steps} must be at most --M ${args.M}`); },
   async run() {},
@@ -31,7 +32,7 @@ const bad = (argv: string[], re: RegExp) => assert.throws(() => parseArgs(spec, 
 test('values are typed from the declaration, with defaults, camelCase keys and --no-flag', () => {
   const a = parseArgs(spec, ['--steps', '5', '--lr=2e-5', '--dim-mults', '1,2,4', '--only', 'a,b', '--resume', '--output', 'y.npy']);
   assert.deepEqual({ ...a }, {
-    steps: 5, M: 600, lr: 2e-5, output: 'y.npy', method: 'greedy', dimMults: [1, 2, 4], only: ['a', 'b'], resume: true, limit: undefined,
+    steps: 5, M: 600, lr: 2e-5, output: 'y.npy', method: 'greedy', dimMults: [1, 2, 4], only: ['a', 'b'], resume: true, limit: undefined, rate: undefined,
     seed: 0, backend: undefined, quiet: false, help: false,
   });
   assert.equal(parseArgs(spec, ['--no-resume']).resume, false);
@@ -61,6 +62,8 @@ test('ranges are checked, alone and against each other (steps <= M)', () => {
   bad(['--M', '0'], /--M must be in \[1, 1000\], got 0/);
   bad(['--M', '1001'], /--M must be in \[1, 1000\], got 1001/);
   bad(['--lr', '-0.5'], /--lr must be >= 0, got -0.5/);
+  bad(['--rate', '0'], /--rate must be > 0, got 0/);
+  assert.equal(parseArgs(spec, ['--rate', '1e-9']).rate, 1e-9);
   bad(['--dim-mults', '1,0'], /--dim-mults must be a positive integer, got 0/);
   bad(['--steps', '700', '--M', '600'], /--steps 700 must be at most --M 600/);
   assert.equal(parseArgs(spec, ['--steps', '600', '--M', '600']).steps, 600);

@@ -5,9 +5,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { readJson, replaceFolder, writeFolderAtomic, checkOutputFile, checkOutputDir } from '../../lib/util/fs.ts';
-import { lockFolder, LOCK_FILE } from '../../lib/util/lock.ts';
+import { folderLockHolder, lockFolder, LOCK_FILE } from '../../lib/util/lock.ts';
 import { setupBackend, tmpDir } from '../helpers.ts';
 import { captionFolder, cli, oneLine, smallBridgeSetup, tinyDecoderArgs, SMALL_STATE_DICT, SMALL_UNET } from './fixtures.ts';
 
@@ -65,6 +66,27 @@ test('train-decoder: an existing decoder survives a refused run (bad --lm, no --
   assert.equal(readJson<{ options: { bucketByLength: boolean } }>(join(dec, 'train_log.json')).options.bucketByLength, true);
   assert.deepEqual(readdirSync(root).sort(), ['decoder', 'text_mean.npy', 'train']);
   assert.ok(!existsSync(join(dec, LOCK_FILE)));
+});
+
+test('train-decoder --force killed with -9 mid-run: the old decoder is intact, the next --force cleans up and replaces it', async () => {
+  const root = captionFolder();
+  const dec = join(root, 'decoder');
+  await cli(tinyDecoderArgs(root, dec));
+  const before = snapshot(dec);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', ...tinyDecoderArgs(root, dec, ['--force', '--quiet', '--backend', 'wasm'], '100000')], { stdio: 'ignore' });
+  const t0 = Date.now();
+  const tmp = () => readdirSync(root).find((f) => f.startsWith('.decoder.new-'));
+  while (!(tmp() && existsSync(join(root, tmp()!, 'resume'))) && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(tmp(), 'the --force run trains into a temporary sibling');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  const after = snapshot(dec);
+  after.delete(LOCK_FILE); // the killed process's lock: its holder is dead, the next run takes it over
+  assert.equal(folderLockHolder(dec), null);
+  assert.deepEqual(after, before);
+  await cli(tinyDecoderArgs(root, dec, ['--force', '--bucket-by-length']));
+  assert.deepEqual(readdirSync(root).sort(), ['decoder', 'text_mean.npy', 'train'], 'the killed run\'s sibling is removed');
+  assert.notDeepEqual(snapshot(dec), before);
 });
 
 test('train-diffusion / import-official / world: folders that are files, hold foreign files or another run are refused', async () => {

@@ -38,7 +38,7 @@ const spec = defineCommand({
     { name: 'image-mean', type: 'string', help: 'image mean (.npy [D]) for mean / --diffusion' },
     { name: 'memory', type: 'string', help: 'DeCap memory: training text embeddings (.npy [M, D])' },
     { name: 'memory-size', type: 'int', min: 1, help: 'use a seeded random subset of this many memory rows (DeCap demo: 10000)' },
-    { name: 'temperature', type: 'number', default: DEFAULT_DECAP_TEMPERATURE, min: 1e-6, help: 'DeCap softmax temperature' },
+    { name: 'temperature', type: 'number', default: DEFAULT_DECAP_TEMPERATURE, above: 0, help: 'DeCap softmax temperature' },
     { name: 'diffusion', type: 'string', help: 'diffusion checkpoint: bridge the embeddings first (treatment bridged)' },
     { name: 'M', type: 'int', default: BRIDGE_M.coco, min: 1, help: `bridging start step (MSCOCO ${BRIDGE_M.coco}, Flickr30K ${BRIDGE_M.flickr30k})` },
     { name: 'steps', type: 'int', min: 1, help: "DDIM steps, at most M (default: the diffusion checkpoint's variant, official 5)" },

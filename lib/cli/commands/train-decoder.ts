@@ -6,7 +6,7 @@
 // only with --force, by training into a temporary sibling that replaces it once training has finished.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineCommand } from '../args.ts';
+import { defineCommand, exclusive } from '../args.ts';
 import { requireFile } from '../../util/fs.ts';
 import { trainingFolder, trainInto } from '../outputs.ts';
 import { initBackend } from '../../backend.ts';
@@ -54,7 +54,7 @@ const spec = defineCommand({
     { name: 'compact-vocab', type: 'string', default: 'auto', choices: ['auto', 'yes', 'no'], help: 'restrict the vocabulary to the captions\' tokens (auto: yes from scratch, no for a HF GPT-2)' },
     { name: 'epochs', type: 'int', default: DECODER_TRAIN_DEFAULTS.epochs, min: 1, help: 'epochs' },
     { name: 'batch-size', type: 'int', default: DECODER_TRAIN_DEFAULTS.batchSize, min: 1, help: 'batch size' },
-    { name: 'lr', type: 'number', min: 0, help: 'peak learning rate (default 2e-5 for a HF GPT-2; from scratch 4e-3 up to width 128, else 1e-3)' },
+    { name: 'lr', type: 'number', above: 0, help: 'peak learning rate (default 2e-5 for a HF GPT-2; from scratch 4e-3 up to width 128, else 1e-3)' },
     { name: 'warmup', type: 'int', min: 0, help: 'warm-up steps (default min(5000, 10% of all steps))' },
     { name: 'weight-decay', type: 'number', default: DECODER_TRAIN_DEFAULTS.weightDecay, min: 0, help: 'AdamW weight decay' },
     { name: 'noise-variance', type: 'number', default: DEFAULT_NOISE_VARIANCE, min: 0, help: 'Gaussian noise variance of capdec/c3' },
@@ -65,8 +65,7 @@ const spec = defineCommand({
     { name: 'keep-epochs', type: 'boolean', default: true, help: 'write a checkpoint for every epoch' },
   ],
   check(args) {
-    if (args.lr !== undefined && args.lr <= 0) throw new DbridgeError(`--lr must be > 0, got ${args.lr}`);
-    if (args.resume && args.force) throw new DbridgeError('--resume and --force exclude each other (continue the run, or replace it)');
+    exclusive(args, 'resume', 'force');
     requireFile(args.embeddings, '--embeddings');
     requireFile(args.captions, '--captions');
     if (args.lm !== 'tiny' && args.lm !== 'small') {

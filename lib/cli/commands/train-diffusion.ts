@@ -8,7 +8,7 @@
 // replaces the folder only once training has finished.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineCommand } from '../args.ts';
+import { defineCommand, exclusive } from '../args.ts';
 import { initBackend } from '../../backend.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { requireFile } from '../../util/fs.ts';
@@ -43,7 +43,7 @@ const spec = defineCommand({
     { name: 'mean', type: 'string', help: 'text mean (.npy [D]); default: computed from --embeddings' },
     { name: 'steps', type: 'int', min: 1, help: "optimiser steps in all, a resumed run included (default: the config's)" },
     { name: 'batch-size', type: 'int', min: 1, help: "batch size (default: the config's)" },
-    { name: 'lr', type: 'number', min: 0, help: "learning rate (default: the config's)" },
+    { name: 'lr', type: 'number', above: 0, help: "learning rate (default: the config's)" },
     { name: 'micro-batch', type: 'int', min: 0, help: "rows per forward/backward pass, gradients summed over the batch (default: the config's; 0 = whole batch)" },
     { name: 'checkpoint-every', type: 'int', min: 1, help: "checkpoint interval in steps (default: the config's)" },
     { name: 'max-seconds', type: 'number', min: 0, help: 'stop (with a checkpoint) after this many seconds' },
@@ -51,8 +51,7 @@ const spec = defineCommand({
     { name: 'force', type: 'boolean', default: false, help: 'replace the checkpoint in --out once the new run has finished' },
   ],
   check(args) {
-    if (args.lr !== undefined && args.lr <= 0) throw new DbridgeError(`--lr must be > 0, got ${args.lr}`);
-    if (args.resume && args.force) throw new DbridgeError('--resume and --force exclude each other (continue the run, or replace it)');
+    exclusive(args, 'resume', 'force');
     requireFile(args.embeddings, '--embeddings');
     if (args.mean !== undefined) requireFile(args.mean, '--mean');
   },

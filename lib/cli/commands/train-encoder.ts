@@ -25,7 +25,7 @@ const spec = defineCommand({
     { name: 'out', type: 'string', required: true, help: 'checkpoint folder' },
     { name: 'steps', type: 'int', min: 1, help: `optimisation steps (default ${DEFAULT_TRAIN.steps}; ${SMOKE_STEPS} for a smoke-scale world)` },
     { name: 'batch-size', type: 'int', min: 2, help: `pairs per step (default ${DEFAULT_TRAIN.batchSize}; ${SMOKE_BATCH} for a smoke-scale world)` },
-    { name: 'lr', type: 'number', min: 0, help: `peak learning rate (default ${DEFAULT_TRAIN.lr})` },
+    { name: 'lr', type: 'number', above: 0, help: `peak learning rate (default ${DEFAULT_TRAIN.lr})` },
     { name: 'dim', type: 'int', min: 1, help: `shared embedding dimension D (default ${DEFAULT_ARCH.dim}; ${SMOKE_DIM} for a smoke-scale world)` },
     { name: 'temperature', type: 'number', help: `fixed softmax temperature (default ${DEFAULT_TRAIN.fixedTemperature}, where CLIP's learned one ends)` },
     { name: 'learn-temperature', type: 'boolean', default: false, help: "learn the temperature from CLIP's initial 0.07 instead (leaves a smaller gap, docs/world.md)" },
@@ -39,7 +39,6 @@ const spec = defineCommand({
   check(args) {
     exclusive(args, 'resume', 'force');
     exclusive(args, 'temperature', 'learn-temperature');
-    if (args.lr !== undefined && args.lr <= 0) throw new DbridgeError(`--lr must be > 0, got ${args.lr}`);
     requireDir(args.world, '--world');
     checkOutputDir(args.out, { what: '--out', inputs: { '--world': args.world }, replaces: args.force });
   },
