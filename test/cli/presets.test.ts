@@ -64,7 +64,9 @@ function codeLinesWith(literal: RegExp): string[] {
 }
 
 test('each preset literal appears once in lib/ code', () => {
-  assert.deepEqual(codeLinesWith(/\b0\.016\b/), ['lib/decoder/treatments.ts:27: export const DEFAULT_NOISE_VARIANCE = 0.016;']);
+  const noise = codeLinesWith(/\b0\.016\b/);
+  assert.equal(noise.length, 1, noise.join('\n'));
+  assert.match(noise[0], /^lib\/decoder\/treatments\.ts:\d+: export const DEFAULT_NOISE_VARIANCE = 0\.016;$/);
   assert.equal(codeLinesWith(/initDim: 32\b/).length, 1, codeLinesWith(/initDim: 32\b/).join('\n'));
   assert.equal(codeLinesWith(/\? 5 : 12\b|steps: (5|12),/).length, 0, codeLinesWith(/\? 5 : 12\b|steps: (5|12),/).join('\n'));
 });
