@@ -17,7 +17,7 @@ import { Adam, DeviceSum, READ_EVERY, linearWarmupDecay, lossAndGrads } from '..
 import { loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { writeJsonAtomic, readJson, ensureDir } from '../util/fs.ts';
-import { Progress } from '../util/progress.ts';
+import { Progress, logLine } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { configHash, sha256 } from '../util/hash.ts';
 import { checkResume } from '../util/resume.ts';
@@ -354,7 +354,7 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   }
   ensureDir(opts.out);
   const rng = new Rng(seed);
-  const log = (s: string) => { if (!opts.quiet && process.env.DBRIDGE_QUIET !== '1') process.stderr.write(s + '\n'); };
+  const log = (s: string) => { if (!opts.quiet) logLine(s); };
   log(`train-decoder: ${n} captions, ${train.length} used, vocab ${vocab.size}${compact ? ' (compact)' : ''}, maxSeqLen ${maxSeqLen}, ` +
     `${decoder.params.count().toLocaleString()} parameters, ${stepsPerEpoch} steps/epoch x ${epochs}, lr ${lr}, warmup ${warmup}`);
 

@@ -9,6 +9,7 @@ import { configHash } from '../util/hash.ts';
 import { ensureDir, readJson, writeJsonAtomic } from '../util/fs.ts';
 import { packageVersion } from '../util/provenance.ts';
 import { waitForFolderLock } from '../util/lock.ts';
+import { withProgressLabel } from '../util/progress.ts';
 
 export interface StageResult<T = Record<string, unknown>> {
   /** The stage's folder. */
@@ -66,7 +67,7 @@ export class StageCache {
       writeJsonAtomic(join(dir, 'stage.json'), { name, config, inputs: inputKeys });
       this.log(`[stage] ${name}: running (${key})`);
       const t0 = Date.now();
-      const output = await fn(dir);
+      const output = await withProgressLabel(name, () => fn(dir));
       const seconds = (Date.now() - t0) / 1000;
       writeJsonAtomic(done, { output, seconds, finished: new Date().toISOString() });
       this.log(`[stage] ${name}: done in ${seconds.toFixed(1)} s`);

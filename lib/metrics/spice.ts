@@ -12,6 +12,7 @@ import { ensureDir } from '../util/fs.ts';
 import { checkJar, runToEnd } from './java.ts';
 import { sortedOrder } from './meteor.ts';
 import { npMean } from './numeric.ts';
+import { logLine } from '../util/progress.ts';
 
 export interface SpiceJarOptions {
   jar: string;
@@ -39,10 +40,10 @@ export async function spiceJar(refs: string[][], cands: string[], ids: (number |
     writeFileSync(inFile, JSON.stringify(order.map((i) => ({ image_id: ids[i], test: cands[i], refs: refs[i] })), null, 2));
     const cache = opts.cacheDir ?? join(dirname(jar), 'cache');
     ensureDir(cache);
-    if (process.env.DBRIDGE_QUIET !== '1') process.stderr.write(`SPICE (jar): parsing and scoring ${order.length} images; this can take minutes\n`);
+    logLine(`SPICE (jar): parsing and scoring ${order.length} images; this can take minutes`);
     const t0 = Date.now();
     await runToEnd(opts.java ?? 'java', ['-jar', `-Xmx${opts.memory ?? '8G'}`, jar, inFile, '-cache', cache, '-out', outFile, '-subset', '-silent'], { cwd: dirname(jar), what: 'SPICE jar' });
-    if (process.env.DBRIDGE_QUIET !== '1') process.stderr.write(`SPICE (jar): done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    logLine(`SPICE (jar): done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     let results: unknown;
     try {
       results = JSON.parse(readFileSync(outFile, 'utf8'));
