@@ -30,9 +30,9 @@ export function notebookScale(): string {
   return process.env.DBRIDGE_SCALE ?? 'mini';
 }
 
-const SMOKE_NOTE = 'Smoke scale: every stage runs on a toy-sized world for a few steps, so this exercises the code ' +
-  'paths in seconds; the numbers are not results (encoders near chance, scores near 0). For results, start JupyterLab ' +
-  'without DBRIDGE_SCALE (mini, the default) or with DBRIDGE_SCALE=mini.';
+const SMOKE_NOTE = 'Smoke scale: every stage runs for a few steps on a toy-sized world (the encoder retrieves at ' +
+  'chance), which exercises the code paths in seconds; the numbers are not results and say nothing about the method. ' +
+  'For results, start JupyterLab without DBRIDGE_SCALE (mini, the default) or with DBRIDGE_SCALE=mini.';
 
 /** Shows markdown (rendered in a notebook, with a plain-text copy); prints it outside notebooks. */
 export function showMarkdown(markdown: string, html?: string): void {

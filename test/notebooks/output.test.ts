@@ -10,7 +10,7 @@ import { Progress, withProgressLabel } from '../../lib/util/progress.ts';
 import { showFigure, figureBundle, VEGALITE_MIME } from '../../lib/plots/vega.ts';
 import { showTable } from '../../lib/experiments/notebook.ts';
 import type { ResultTable } from '../../lib/experiments/report.ts';
-import { serializeShellMessages, type ShellServer } from '../../tools/notebooks/kernel-patch.ts';
+import { serializeShellMessages, ignoreWatchesUnder, type ShellServer } from '../../tools/notebooks/kernel-patch.ts';
 import { tmpDir } from '../helpers.ts';
 
 function capture(): { shown: { bundle: MimeBundle; id?: string }[]; restore: () => void } {
@@ -111,4 +111,13 @@ test('kernel patch: shell messages are handled one at a time in order (busy/idle
   const shell = events.filter((e) => !e.includes('interrupt'));
   assert.deepEqual(shell, ['busy c1', 'idle c1', 'busy c2', 'idle c2', 'busy c3', 'idle c3']);
   assert.ok(events.indexOf('busy interrupt') < events.indexOf('idle c1'), 'the control channel is not queued behind cells');
+});
+
+test('kernel patch: files under the generated types folder are not watched; others are', () => {
+  const watched: string[] = [];
+  const sys = { watchFile: (path: string) => { watched.push(path); return { close() {} }; } };
+  ignoreWatchesUnder(sys, '/repo/notebooks/node_modules');
+  sys.watchFile('/repo/notebooks/node_modules/dbridge/types/lib/index.d.ts');
+  sys.watchFile('/repo/notebooks/local.ts');
+  assert.deepEqual(watched, ['/repo/notebooks/local.ts']);
 });

@@ -31,3 +31,22 @@ export function serializeShellMessages(proto: ShellServer): void {
   };
   p[PATCHED] = true;
 }
+
+/** The part of TypeScript's `sys` that tslab's compiler host watches files through. */
+export interface WatchingSys {
+  watchFile?(path: string, callback: (...args: unknown[]) => void, ...rest: unknown[]): { close(): void };
+}
+
+/**
+ * Stops tslab's compiler from watching files under `dir` (lib's generated declarations): when
+ * `npm run lab` or `npm run notebooks` rewrites them while a kernel runs, TypeScript's watch
+ * program in that kernel fails ("Unexpected pending rebuildTimer") and the kernel dies. A running
+ * kernel keeps the types it started with; restarting it picks up new ones, as for lib/ itself.
+ */
+export function ignoreWatchesUnder(sys: WatchingSys, dir: string): void {
+  const watch = sys.watchFile;
+  if (!watch) return;
+  sys.watchFile = function (path: string, callback: (...args: unknown[]) => void, ...rest: unknown[]) {
+    return path.startsWith(dir) ? { close() {} } : watch.call(this, path, callback, ...rest);
+  };
+}
