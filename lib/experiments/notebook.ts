@@ -16,6 +16,7 @@ import { tableToMarkdown, writeResultTable, type ResultTable } from './report.ts
 import { REPO_ROOT } from '../util/provenance.ts';
 import { readJson } from '../util/fs.ts';
 import { StatusLine, formatSeconds } from '../util/progress.ts';
+import { LOCK_FILE } from '../util/lock.ts';
 import { jupyterOutput, escapeHtml, type MimeBundle } from '../util/jupyter.ts';
 
 export interface Session {
@@ -85,9 +86,9 @@ function stageDisplay(cacheRoot: string): (line: string) => void {
       return;
     }
     // Running: the elapsed time ticks whenever the stage yields to the event loop; a stage that
-    // fails logs no "done", and its lock (removed by the cache either way) tells the timer it ended.
+    // fails logs no "done", and its lock (released by the cache either way) tells the timer it ended.
     const t0 = Date.now();
-    const lock = join(dir, '.lock');
+    const lock = join(dir, LOCK_FILE);
     status.set(`… ${name}: running (${rel(dir)})`);
     const entry = { status, dir, timer: setInterval(() => {
       const el = formatSeconds((Date.now() - t0) / 1000);
