@@ -19,7 +19,7 @@ import { loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
 import { LM_KIND, type PretrainedLmConfig } from './lm-checkpoint.ts';
 import type { HostArray } from '../io/dtype.ts';
 import { DbridgeError } from '../util/errors.ts';
-import { Progress } from '../util/progress.ts';
+import { Progress, logLine } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { configHash, sha256 } from '../util/hash.ts';
 import { Gpt2, GPT2_TINY, validateGpt2Config, type Gpt2Config } from './gpt2.ts';
@@ -106,7 +106,7 @@ export async function pretrainLm(opts: PretrainLmOptions): Promise<PretrainLmRes
 
   const params = new ParamStore();
   let optim = null as Adam | null;
-  const log = (s: string) => { if (!opts.quiet && process.env.DBRIDGE_QUIET !== '1') process.stderr.write(s + '\n'); };
+  const log = (s: string) => { if (!opts.quiet) logLine(s); };
   try {
     let state: ResumeState = { step: 0, optionsHash, pass: 0, cursor: 0, windowsDone: 0, lossHistory: [] };
     const lm = Gpt2.create(cfg, params, new Rng(seed).fork('gpt'), 'gpt.');

@@ -3,7 +3,7 @@
 // notebook stage lines, and the kernel's busy/idle fix (tools/notebooks/kernel-patch.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setJupyterOutput, type MimeBundle } from '../../lib/util/jupyter.ts';
 import { Progress, withProgressLabel } from '../../lib/util/progress.ts';
@@ -120,4 +120,24 @@ test('kernel patch: files under the generated types folder are not watched; othe
   sys.watchFile('/repo/notebooks/node_modules/dbridge/types/lib/index.d.ts');
   sys.watchFile('/repo/notebooks/local.ts');
   assert.deepEqual(watched, ['/repo/notebooks/local.ts']);
+});
+
+test('library code writes status lines through logLine, so notebooks never show them as stderr', () => {
+  // Allowed: the CLI, the progress module itself, and defaults that notebooks replace (the runner's
+  // stage log, which notebookSession passes its own; the backend line, which it silences).
+  const allowed = new Set(['lib/util/progress.ts', 'lib/experiments/cache.ts', 'lib/experiments/pipeline.ts', 'lib/backend.ts']);
+  const root = join(import.meta.dirname, '..', '..');
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) { if (rel !== 'lib/cli') walk(rel); continue; }
+      if (!rel.endsWith('.ts') || allowed.has(rel)) continue;
+      readFileSync(join(root, rel), 'utf8').split('\n').forEach((l, i) => {
+        if (/process\.stderr\.write\(|console\.(error|warn)\(/.test(l)) offenders.push(`${rel}:${i + 1}`);
+      });
+    }
+  };
+  walk('lib');
+  assert.deepEqual(offenders, [], 'use logLine from lib/util/progress.ts');
 });
