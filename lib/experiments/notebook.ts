@@ -65,6 +65,7 @@ export function showScale(scale: string, extra = ''): void {
 function stageDisplay(cacheRoot: string): (line: string) => void {
   const rel = (p: string) => relative(REPO_ROOT, p) || p;
   const running = new Map<string, { status: StatusLine; dir: string; timer: NodeJS.Timeout }[]>();
+  const live = jupyterOutput() !== null; // elsewhere (a script) a ticking line would print every second
   return (line: string) => {
     const done = /^\[stage\] (\S+): done in ([\d.]+) s$/.exec(line);
     if (done) {
@@ -92,7 +93,7 @@ function stageDisplay(cacheRoot: string): (line: string) => void {
     status.set(`… ${name}: running (${rel(dir)})`);
     const entry = { status, dir, timer: setInterval(() => {
       const el = formatSeconds((Date.now() - t0) / 1000);
-      if (existsSync(lock)) { status.set(`… ${name}: running ${el} (${rel(dir)})`); return; }
+      if (existsSync(lock)) { if (live) status.set(`… ${name}: running ${el} (${rel(dir)})`); return; }
       clearInterval(entry.timer);
       const list = running.get(name);
       if (list?.includes(entry)) { list.splice(list.indexOf(entry), 1); status.set(`✗ ${name}: stopped after ${el} (${rel(dir)})`); }
