@@ -1,42 +1,83 @@
-// Caption writer of the built-in world: five distinct captions per image written the way people
-// write COCO / Flickr captions — varied sentence forms ("A red ball next to a blue box.", "There
-// are two shapes on a dark background", "Two stars, one pink and one white."), synonyms ("box" /
-// "square", "ball" / "circle"), different subsets of what is visible, exact counts, relations,
-// positions, and a domain's own style (tidy COCO-like vs Flickr-like " ." endings and lower-case
-// starts). Every statement is checked against the scene with the margins of scene.ts: a caption
-// may leave things out but never states something false (counts are exact counts of the scene;
-// relations, regions and sizes hold with a margin; "alone", "same colour", "different colours"
-// are checked). test/world/captions.test.ts verifies this with an independent parser.
+// Caption writer of the built-in world (world v3): five distinct captions per image written the way
+// people write COCO / Flickr captions. Each caption is one "annotator": it mentions a salient subset
+// of the objects (the most eye-catching one nearly always, others less often; scene.ts salience),
+// names them with synonyms ("box" / "square" / "block"), picks which attributes to say (colour
+// usually, size when it stands out, a finish when there is one), says where the scene is ("on a
+// beach", "on a wooden table") and chooses a sentence form from families (a single object, a
+// relation, a list, the scene first, counts, "there is", "a picture of", a position). So the five
+// captions of an image overlap in content and differ in form, as human captions do; a domain's
+// style sets lengths, verbs and punctuation (tidy COCO-like vs Flickr-like " ." endings).
+// Every statement is checked against the scene with the margins of scene.ts: a caption may leave
+// things out but never states something false (counts are exact counts of the scene; relations,
+// regions and sizes hold with a margin). test/world/captions.test.ts verifies this with an
+// independent parser.
+// Pre-training ("web") captions add what COCO annotators leave out: colour shades, tilts, shadows,
+// the finish's second colour and the picture's style (writePretrainCaptions).
 import type { Rng } from '../util/rng.ts';
-import { BACKGROUND_WORDS, DOMAIN_SPECS, type CaptionStyle, type Colour, type Shape } from './domains.ts';
+import { type CaptionStyle, type Colour, DOMAIN_SPECS, SCENE_SPECS } from './domains.ts';
+import { type Category, CATEGORY_NOUNS, CLASS_SPECS, GENERIC_NOUNS, type ObjectClass } from './objects.ts';
 import {
-  type Pattern, type Relation, type Scene, type WorldObject,
-  countMatching, hRegion, relations, vRegion,
+  type Finish, type Relation, type Scene, type SizeClass, type WorldObject, TILT,
+  countMatching, hRegion, relations, salience, vRegion,
 } from './scene.ts';
 
 // ----------------------------------------------------------------------------------- vocabulary
 
-/** Nouns for each shape: [singular, plural, weight, onlySmall]. */
-export const SHAPE_NOUNS: Record<Shape, [string, string, number, boolean?][]> = {
-  circle: [['circle', 'circles', 3], ['ball', 'balls', 2], ['dot', 'dots', 1, true], ['disc', 'discs', 0.4]],
-  square: [['square', 'squares', 3], ['box', 'boxes', 2], ['block', 'blocks', 1]],
-  triangle: [['triangle', 'triangles', 1]],
-  diamond: [['diamond', 'diamonds', 4], ['rhombus', 'rhombuses', 0.4]],
-  star: [['star', 'stars', 1]],
-  cross: [['cross', 'crosses', 3], ['plus sign', 'plus signs', 1]],
+/** Size words: [word, weight]. Medium objects are rarely given a size word. */
+export const SIZE_WORDS: Record<SizeClass, [string, number][]> = {
+  small: [['small', 3], ['little', 1.5], ['tiny', 1]],
+  medium: [['medium-sized', 1]],
+  large: [['large', 3], ['big', 2.5], ['huge', 0.6]],
 };
 
-export const GENERIC_NOUNS: [string, string, number][] = [['shape', 'shapes', 4], ['object', 'objects', 2], ['figure', 'figures', 0.5]];
-
-export const SIZE_WORDS = { small: ['small', 'little'], large: ['large', 'big'] } as const;
-
-export const COLOUR_WORDS: Record<Colour, string[]> = {
-  red: ['red'], green: ['green'], blue: ['blue'], yellow: ['yellow'], purple: ['purple'], orange: ['orange'],
-  pink: ['pink'], white: ['white'], black: ['black'], grey: ['grey', 'gray'], brown: ['brown'],
+/** Finish words: [word, weight] (plain objects get none). */
+export const FINISH_WORDS: Record<Exclude<Finish, 'plain'>, [string, number][]> = {
+  striped: [['striped', 4], ['stripy', 0.6]],
+  spotted: [['spotted', 3], ['polka dot', 2], ['dotted', 1]],
+  checkered: [['checkered', 3], ['checked', 1], ['plaid', 0.6]],
+  outlined: [['hollow', 2], ['outlined', 2]],
+  shiny: [['shiny', 3], ['glossy', 1.2], ['metallic', 1]],
 };
 
-const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four'];
-const PICTURE_WORDS = ['picture', 'image', 'drawing', 'illustration'];
+export const COLOUR_WORDS: Record<Colour, [string, number][]> = {
+  red: [['red', 1]], orange: [['orange', 1]], yellow: [['yellow', 1]], green: [['green', 1]],
+  teal: [['teal', 2], ['turquoise', 1]], blue: [['blue', 1]], purple: [['purple', 3], ['violet', 0.6]],
+  pink: [['pink', 1]], brown: [['brown', 1]], black: [['black', 1]], white: [['white', 1]], grey: [['gray', 2], ['grey', 1.5]],
+};
+
+export const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four', 'five'] as const;
+export const PICTURE_WORDS = ['picture', 'photo', 'image', 'drawing', 'illustration', 'cartoon', 'cartoon drawing', 'simple drawing', 'clip art picture'] as const;
+
+export const REL_WORDS: Record<Relation, string[]> = {
+  left: ['to the left of', 'left of', 'on the left of'],
+  right: ['to the right of', 'right of', 'on the right of'],
+  above: ['above', 'over'],
+  below: ['below', 'under', 'beneath'],
+  next: ['next to', 'beside', 'near', 'close to'],
+  bigger: ['bigger than', 'larger than'],
+  smaller: ['smaller than'],
+};
+
+/** Participles any object may take ("a cup sitting on a table"). */
+export const GENERIC_VERBS_SG = ['sitting', 'resting', 'placed', 'lying', 'shown'];
+export const GENERIC_VERBS_PL = ['sitting', 'resting', 'placed', 'lying', 'gathered'];
+const SKY_SCENES = new Set(['sky', 'night', 'sunset']);
+
+// ------------------------------------------------------------------------------ annotator knobs
+// Chosen with the reference statistics of lib/world/reference.ts (docs/world.md, "Calibrating the
+// captions"): they set how much five captions of an image agree (a sixth annotator's CIDEr) against
+// how much captions of different images share by chance (a random caption's CIDEr).
+
+/** Exponent on the synonym weights of objects.ts (< 1 spreads annotators over more synonyms). */
+const NOUN_FLATTEN = 0.5;
+/** Log-normal noise on salience: how much annotators disagree about which object matters most. */
+const SALIENCE_NOISE = 0.2;
+/** Probability of stating an object's colour / a large object's size (small: 3/4 of it) / its finish. */
+const P_COLOUR = 0.4, P_SIZE = 0.25, P_FINISH = 0.45;
+/** Probability that a sentence form that may place its objects says where they are. */
+const P_SCENE = 0.6;
+/** Captions shorter than this (words) are redrawn: COCO's annotators were asked for at least eight. */
+const MIN_WORDS = 6;
 
 // ------------------------------------------------------------------------------------- helpers
 
@@ -50,8 +91,10 @@ function pickW<T>(rng: Rng, items: readonly T[], weight: (t: T) => number): T {
   return items[items.length - 1];
 }
 
-export function article(word: string): string {
-  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+const word = (rng: Rng, ws: readonly [string, number][]): string => pickW(rng, ws, (w) => w[1])[0];
+
+export function article(phrase: string): string {
+  return /^[aeiou]/i.test(phrase) ? 'an' : 'a';
 }
 
 function withArticle(phrase: string): string {
@@ -69,267 +112,252 @@ interface Ctx {
   scene: Scene;
   rng: Rng;
   style: CaptionStyle;
+  /** This annotator's objects, most salient first: the ones a caption may mention. */
+  focus: WorldObject[];
+  /** This annotator's way of naming each class (an annotator keeps to one noun per class). */
+  nouns: Map<ObjectClass, [string, string]>;
 }
 
-function shapeNoun(ctx: Ctx, o: WorldObject | { shape: Shape; size?: 'small' | 'large' }, plural = false): string {
-  const opts = SHAPE_NOUNS[o.shape].filter((n) => !n[3] || o.size === 'small');
-  const n = pickW(ctx.rng, opts, (x) => x[2]);
+function noun(ctx: Ctx, cls: ObjectClass, plural = false): string {
+  let n = ctx.nouns.get(cls);
+  if (!n) {
+    const pick = pickW(ctx.rng, CLASS_SPECS[cls].nouns, (x) => x[2] ** NOUN_FLATTEN);
+    n = [pick[0], pick[1]];
+    ctx.nouns.set(cls, n);
+  }
   return plural ? n[1] : n[0];
 }
 
-function genericNoun(ctx: Ctx, plural = false): string {
-  const n = pickW(ctx.rng, GENERIC_NOUNS, (x) => x[2]);
-  return plural ? n[1] : n[0];
+
+
+interface Say { size?: boolean; finish?: boolean; colour?: boolean }
+
+/** Which attributes an annotator states for `o`: colour usually; size when it stands out; a finish when there is one. */
+function attributes(ctx: Ctx, o: WorldObject, want: Say = {}): Required<Say> {
+  const r = ctx.rng;
+  return {
+    size: want.size ?? r.uniform() < (o.size === 'large' ? P_SIZE : o.size === 'small' ? P_SIZE * 0.75 : 0.03),
+    finish: o.finish !== 'plain' && (want.finish ?? r.uniform() < P_FINISH),
+    colour: want.colour ?? r.uniform() < P_COLOUR,
+  };
 }
 
-function colourWord(ctx: Ctx, c: Colour): string {
-  return ctx.rng.pick(COLOUR_WORDS[c]);
+/** "[size] [finish] [colour]" for `o` (possibly empty). */
+function adjectives(ctx: Ctx, o: Pick<WorldObject, 'size' | 'finish' | 'colour'>, say: Required<Say>): string {
+  const w: string[] = [];
+  if (say.size) w.push(word(ctx.rng, SIZE_WORDS[o.size]));
+  if (say.finish && o.finish !== 'plain') w.push(word(ctx.rng, FINISH_WORDS[o.finish]));
+  if (say.colour) w.push(word(ctx.rng, COLOUR_WORDS[o.colour]));
+  return w.join(' ');
 }
 
-function sizeWord(ctx: Ctx, o: WorldObject): string {
-  return ctx.rng.pick(SIZE_WORDS[o.size]);
+/** A noun phrase without article for one object: [size] [finish] [colour] noun. */
+function objectPhrase(ctx: Ctx, o: WorldObject, want: Say = {}): string {
+  const say = attributes(ctx, o, want);
+  const adj = adjectives(ctx, o, say);
+  // now and then a generic noun ("a red object", "a striped animal") when something else is said
+  const generic = adj !== '' && ctx.rng.uniform() < 0.05;
+  const n = generic ? ctx.rng.pick([...GENERIC_NOUNS, ...CATEGORY_NOUNS[CLASS_SPECS[o.cls].category]])[0] : noun(ctx, o.cls);
+  return adj ? `${adj} ${n}` : n;
 }
 
-/** A noun phrase without article for one object: [size] [colour] noun, with the attributes chosen at random. */
-function objectPhrase(ctx: Ctx, o: WorldObject, opts: { colour?: boolean; size?: boolean; generic?: boolean } = {}): string {
-  const { rng, style } = ctx;
-  const useColour = opts.colour ?? rng.uniform() < 0.9;
-  const useSize = opts.size ?? rng.uniform() < style.sizeWord;
-  let generic = opts.generic ?? rng.uniform() < 0.08;
-  if (generic && !useColour && !useSize) generic = false; // "a shape" alone says almost nothing
-  const words: string[] = [];
-  if (useSize) words.push(sizeWord(ctx, o));
-  if (useColour) words.push(colourWord(ctx, o.colour));
-  words.push(generic ? genericNoun(ctx) : shapeNoun(ctx, o));
-  return words.join(' ');
+function np(ctx: Ctx, o: WorldObject, want?: Say): string {
+  return withArticle(objectPhrase(ctx, o, want));
 }
 
-function np(ctx: Ctx, o: WorldObject, opts?: { colour?: boolean; size?: boolean; generic?: boolean }): string {
-  return withArticle(objectPhrase(ctx, o, opts));
+/** A participle after a noun phrase ("parked", "swimming"), or '' (by the style's verb rate). */
+function verbAfter(ctx: Ctx, o: WorldObject | null, plural = false): string {
+  if (ctx.rng.uniform() >= ctx.style.verbs) return '';
+  const own = o && !plural ? CLASS_SPECS[o.cls].verbs : [];
+  if (own.length && ctx.rng.uniform() < 0.7) return ` ${ctx.rng.pick(own)}`;
+  if (SKY_SCENES.has(ctx.scene.background) && ctx.rng.uniform() < 0.5) return ' floating';
+  return ` ${ctx.rng.pick(plural ? GENERIC_VERBS_PL : GENERIC_VERBS_SG)}`;
+}
+
+function scenePhrase(ctx: Ctx): string {
+  return ctx.rng.pick(SCENE_SPECS[ctx.scene.background].phrases);
+}
+
+
+
+/** " <scene>" with probability p, else ''. */
+function maybeScene(ctx: Ctx, p = 0.8): string {
+  return ctx.rng.uniform() < p ? ` ${scenePhrase(ctx)}` : '';
 }
 
 /**
- * Describes all objects (or `subset`), grouping identical colour+shape objects under exact counts
- * ("two red balls and a blue box"). Counts are counts over the whole scene, so they stay true
- * when only a subset is listed.
+ * Describes `objs` as a list, grouping objects of one class under an exact count of that class in
+ * the whole scene when all of them are in the list ("two cats and a red car"). A count of a class
+ * adds a colour only when all its objects share it.
  */
-function listPhrase(ctx: Ctx, subset?: WorldObject[]): string {
-  const objs = subset ?? ctx.scene.objects;
-  const groups = new Map<string, WorldObject[]>();
+function listPhrase(ctx: Ctx, objs: WorldObject[]): string {
+  const byClass = new Map<ObjectClass, WorldObject[]>();
   for (const o of objs) {
-    const k = `${o.colour}/${o.shape}`;
-    if (!groups.has(k)) groups.set(k, []);
-    groups.get(k)!.push(o);
+    if (!byClass.has(o.cls)) byClass.set(o.cls, []);
+    byClass.get(o.cls)!.push(o);
   }
   const parts: string[] = [];
-  for (const g of groups.values()) {
-    const o = g[0];
-    const total = countMatching(ctx.scene, { colour: o.colour, shape: o.shape });
-    if (total === 1) parts.push(np(ctx, o));
-    else if (g.length === total) {
-      // all of them are in the list: "two red balls" (add a size word only if all share the size)
-      const sameSize = g.every((x) => x.size === o.size);
-      const size = sameSize && ctx.rng.uniform() < ctx.style.sizeWord * 0.6 ? `${sizeWord(ctx, o)} ` : '';
-      parts.push(`${NUMBER_WORDS[total]} ${size}${colourWord(ctx, o.colour)} ${shapeNoun(ctx, { shape: o.shape, size: sameSize ? o.size : 'large' }, true)}`);
-    } else {
-      for (const x of g) parts.push(np(ctx, x, { size: true }));
-    }
+  for (const [cls, g] of byClass) {
+    const total = countMatching(ctx.scene, { cls });
+    if (g.length >= 2 && g.length === total) parts.push(groupPhrase(ctx, g));
+    else for (const o of g) parts.push(np(ctx, o));
   }
-  ctx.rng.shuffle(parts);
   return joinList(parts, ctx.rng);
 }
 
-function backgroundPhrase(ctx: Ctx): string {
-  const w = ctx.rng.pick(BACKGROUND_WORDS[ctx.scene.background]);
-  return ctx.rng.pick([`on ${withArticle(w)} background`, `on ${withArticle(w)} background`, `against ${withArticle(w)} background`, `on ${withArticle(w)} backdrop`]);
+/** "two cats" / "three black cats" / "two striped balls": all objects of one class, counted exactly. */
+function groupPhrase(ctx: Ctx, g: WorldObject[]): string {
+  const o = g[0];
+  const sameColour = g.every((x) => x.colour === o.colour), sameSize = g.every((x) => x.size === o.size), sameFinish = g.every((x) => x.finish === o.finish);
+  const say = { size: sameSize && ctx.rng.uniform() < 0.25, finish: sameFinish && o.finish !== 'plain' && ctx.rng.uniform() < 0.5, colour: sameColour && ctx.rng.uniform() < 0.8 };
+  const adj = adjectives(ctx, o, say);
+  const count = g.length === 2 && ctx.rng.uniform() < 0.15 ? 'a pair of' : NUMBER_WORDS[g.length];
+  const base = `${count} ${adj ? adj + ' ' : ''}${noun(ctx, o.cls, true)}`;
+  if (!sameColour && ctx.rng.uniform() < 0.4) {
+    const cols = g.map((x) => `one ${word(ctx.rng, COLOUR_WORDS[x.colour])}`);
+    return `${base}, ${joinList(cols, ctx.rng)}`;
+  }
+  return base;
 }
 
 /** Where an object is, when its position is clearly in a region; null otherwise. */
 function locationPhrase(ctx: Ctx, o: WorldObject): string | null {
   const h = hRegion(o), v = vRegion(o);
-  const pic = ctx.rng.pick(PICTURE_WORDS.slice(0, 2));
+  const pic = ctx.rng.pick(['picture', 'image', 'photo', 'frame']);
   if ((h === 'left' || h === 'right') && (v === 'top' || v === 'bottom')) {
     return ctx.rng.pick([`in the ${v} ${h} corner`, `in the ${v} ${h} corner of the ${pic}`, `at the ${v} ${h}`]);
   }
   if (h === 'center' && v === 'middle') return ctx.rng.pick(['in the center', `in the middle of the ${pic}`, `in the center of the ${pic}`]);
-  if ((h === 'left' || h === 'right') && (v === 'middle' || v === null || ctx.rng.uniform() < 0.5)) {
-    return ctx.rng.pick([`on the ${h}`, `on the ${h} side`, `on the ${h} side of the ${pic}`, `on the ${h} of the ${pic}`]);
-  }
-  if (v === 'top' || v === 'bottom') {
-    return ctx.rng.pick([`at the ${v}`, `at the ${v} of the ${pic}`, `near the ${v} of the ${pic}`]);
-  }
+  if (h === 'left' || h === 'right') return ctx.rng.pick([`on the ${h}`, `on the ${h} side`, `on the ${h} side of the ${pic}`]);
+  if (v === 'top' || v === 'bottom') return ctx.rng.pick([`at the ${v}`, `at the ${v} of the ${pic}`, `near the ${v} of the ${pic}`]);
   return null;
 }
 
-const REL_WORDS: Record<Relation, string[]> = {
-  left: ['to the left of', 'left of', 'on the left of'],
-  right: ['to the right of', 'right of', 'on the right of'],
-  above: ['above', 'over'],
-  below: ['below', 'under', 'beneath'],
-  next: ['next to', 'beside', 'near', 'close to'],
-  bigger: ['bigger than', 'larger than'],
-  smaller: ['smaller than'],
-};
+/** What a scene-first caption lists: the annotator's objects, a lone one with its colour. */
+function inScene(c: Ctx): string {
+  return c.focus.length === 1 ? np(c, c.focus[0], { colour: true }) : listPhrase(c, c.focus);
+}
 
-const VERBS_SG = ['is sitting', 'sits', 'is placed', 'is shown'];
-const VERBS_PL = ['are sitting', 'sit', 'are placed', 'are shown'];
+/** A relation that holds between two of the annotator's objects: [a, b, relation], or null. */
+function pickRelation(ctx: Ctx): [WorldObject, WorldObject, Relation] | null {
+  const f = ctx.focus.slice(0, 3);
+  const pairs: [WorldObject, WorldObject, Relation][] = [];
+  for (const a of f) for (const b of f) if (a !== b) for (const r of relations(a, b)) pairs.push([a, b, r]);
+  if (pairs.length === 0) return null;
+  // the most salient object is the subject more often, as people write
+  return pickW(ctx.rng, pairs, ([a, , r]) => (a === ctx.focus[0] ? 3 : 1) * (r === 'next' ? 1.3 : r === 'bigger' || r === 'smaller' ? 0.5 : 1));
+}
 
-function verb(ctx: Ctx, plural: boolean): string {
-  return ctx.rng.pick(plural ? VERBS_PL : VERBS_SG);
+function relationClause(ctx: Ctx, withIs: boolean): string | null {
+  const rel = pickRelation(ctx);
+  if (!rel) return null;
+  const [a, b, r] = rel;
+  const sizeRel = r === 'bigger' || r === 'smaller';
+  const A = np(ctx, a, sizeRel ? { size: false } : {}), B = np(ctx, b, sizeRel ? { size: false } : {});
+  const w = ctx.rng.pick(REL_WORDS[r]);
+  if (sizeRel) return `${A} ${withIs ? 'is' : 'that is'} ${w} ${B}`;
+  return withIs ? `${A} is ${w} ${B}` : `${A}${verbAfter(ctx, a)} ${w} ${B}`;
+}
+
+/** The object of a strictly larger size class than all others; null when there is no such one. */
+function biggestOrNull(scene: Scene): WorldObject | null {
+  const sorted = scene.objects.slice().sort((a, b) => SIZE_ORDER[b.size] - SIZE_ORDER[a.size]);
+  return sorted.length > 1 && SIZE_ORDER[sorted[0].size] > SIZE_ORDER[sorted[1].size] ? sorted[0] : null;
+}
+const SIZE_ORDER: Record<SizeClass, number> = { small: 0, medium: 1, large: 2 };
+
+/** Count phrase of all objects of the scene: "three objects" / "four animals" (one category only). */
+function totalPhrase(ctx: Ctx): string {
+  const objs = ctx.scene.objects;
+  const cats = new Set(objs.map((o) => CLASS_SPECS[o.cls].category));
+  const only = cats.size === 1 ? CATEGORY_NOUNS[[...cats][0] as Category] : [];
+  const n = ctx.rng.pick(only.length && ctx.rng.uniform() < 0.6 ? only : GENERIC_NOUNS)[1];
+  return `${NUMBER_WORDS[objs.length]} ${n}`;
 }
 
 // ------------------------------------------------------------------------------------ templates
 
-type Template = (ctx: Ctx) => string | null;
+type Template = (c: Ctx) => string | null;
 
 const FAMILIES: Record<string, { weight: number; templates: Template[] }> = {
-  list: {
+  single: {
     weight: 3,
     templates: [
-      (c) => `${listPhrase(c)} ${backgroundPhrase(c)}`,
-      (c) => `${withArticle(c.rng.pick(PICTURE_WORDS))} of ${listPhrase(c)}`,
-      (c) => `${withArticle(c.rng.pick(PICTURE_WORDS))} of ${listPhrase(c)} ${backgroundPhrase(c)}`,
-      (c) => c.rng.uniform() < c.style.verbs
-        ? `${listPhrase(c)} ${verb(c, c.scene.objects.length > 1)} ${backgroundPhrase(c)}`
-        : `${listPhrase(c)}${c.scene.objects.length > 1 ? ' together' : ''} ${backgroundPhrase(c)}`,
-      (c) => (c.scene.objects.length === 3 ? `${listPhrase(c, c.rng.shuffle(c.scene.objects.slice()).slice(0, 2))} ${backgroundPhrase(c)}` : null),
-    ],
-  },
-  count: {
-    weight: 2,
-    templates: [
-      (c) => {
-        const n = c.scene.objects.length;
-        if (n === 1) return null;
-        return `${NUMBER_WORDS[n]} ${genericNoun(c, true)} ${backgroundPhrase(c)}`;
-      },
-      (c) => {
-        const n = c.scene.objects.length;
-        if (n === 1) return null;
-        const cols = new Set(c.scene.objects.map((o) => o.colour));
-        if (cols.size === 1) return `${NUMBER_WORDS[n]} ${colourWord(c, c.scene.objects[0].colour)} ${genericNoun(c, true)} ${new Set(c.scene.objects.map((o) => o.shape)).size === n && c.rng.uniform() < 0.5 ? 'of different kinds' : backgroundPhrase(c)}`;
-        if (cols.size === n) return `${NUMBER_WORDS[n]} ${genericNoun(c, true)} of different colors ${backgroundPhrase(c)}`;
-        // two of one colour, one of another
-        const [maj] = [...cols].filter((col) => countMatching(c.scene, { colour: col }) === 2);
-        const min = c.scene.objects.find((o) => o.colour !== maj)!;
-        return `two ${colourWord(c, maj)} ${genericNoun(c, true)} and ${np(c, min)}`;
-      },
-      (c) => {
-        const objs = c.scene.objects, n = objs.length;
-        if (n === 1 || new Set(objs.map((o) => o.shape)).size !== 1) return null;
-        const noun = shapeNoun(c, { shape: objs[0].shape, size: objs.every((o) => o.size === 'small') ? 'small' : 'large' }, true);
-        const cols = [...new Set(objs.map((o) => o.colour))];
-        if (cols.length === 1) return `${NUMBER_WORDS[n]} ${noun}, ${n === 2 ? 'both' : 'all'} ${colourWord(c, cols[0])}`;
-        if (cols.length === n) return `${NUMBER_WORDS[n]} ${noun}, ${joinList(objs.map((o) => `one ${colourWord(c, o.colour)}`), c.rng)}`;
-        return `${NUMBER_WORDS[n]} ${noun} in ${NUMBER_WORDS[cols.length]} different colors`;
-      },
-      (c) => {
-        const n = c.scene.objects.length;
-        if (n === 1) return null;
-        return `${withArticle(c.rng.pick(PICTURE_WORDS))} with ${NUMBER_WORDS[n]} ${genericNoun(c, true)}: ${listPhrase(c)}`;
-      },
-      (c) => {
-        const n = c.scene.objects.length;
-        if (n === 1) return null;
-        return `${NUMBER_WORDS[n]} ${genericNoun(c, true)}, ${listPhrase(c)}, ${backgroundPhrase(c)}`;
-      },
+      (c) => `${np(c, c.focus[0])}${verbAfter(c, c.focus[0])}${maybeScene(c, P_SCENE)}`,
+      (c) => `${np(c, c.focus[0], { colour: true })}${maybeScene(c, 0.6)}`,
+      (c) => (c.scene.objects.length === 1 ? `a single ${objectPhrase(c, c.focus[0], { colour: true })}${verbAfter(c, c.focus[0])}${maybeScene(c, P_SCENE)}` : null),
+      (c) => (c.scene.objects.length === 1 ? `${np(c, c.focus[0])} all alone ${scenePhrase(c)}` : null),
     ],
   },
   relation: {
     weight: 3,
     templates: [
-      (c) => relationSentence(c, 'plain'),
-      (c) => relationSentence(c, 'is'),
-      (c) => relationSentence(c, 'bg'),
-      (c) => relationSentence(c, 'verb'),
+      (c) => { const r = relationClause(c, false); return r && `${r}${maybeScene(c, 0.6)}`; },
+      (c) => { const r = relationClause(c, true); return r && `${r}${maybeScene(c, 0.6)}`; },
     ],
   },
-  position: {
+  list: {
+    weight: 3,
+    templates: [
+      (c) => (c.focus.length > 1 ? `${listPhrase(c, c.focus)}${maybeScene(c, P_SCENE)}` : null),
+      (c) => (c.focus.length > 1 ? `${listPhrase(c, c.focus)}${verbAfter(c, null, true)}${maybeScene(c, P_SCENE)}` : null),
+      (c) => (c.focus.length > 1 ? `${listPhrase(c, c.focus)} together${maybeScene(c, 0.7)}` : null),
+    ],
+  },
+  scene: {
+    weight: 1.3,
+    // the setting first, then what is in it (one object always with its colour: "a snowy field with a red bird")
+    templates: [
+      (c) => `${withArticle(c.rng.pick(SCENE_SPECS[c.scene.background].nouns))} with ${inScene(c)}${c.rng.uniform() < 0.3 ? ' on it' : ''}`,
+      (c) => `${withArticle(c.rng.pick(SCENE_SPECS[c.scene.background].nouns))} scene with ${inScene(c)}`,
+      (c) => `${withArticle(c.rng.pick(PICTURE_WORDS))} of ${withArticle(c.rng.pick(SCENE_SPECS[c.scene.background].nouns))} with ${inScene(c)}`,
+    ],
+  },
+  count: {
     weight: 2,
     templates: [
+      (c) => (c.scene.objects.length > 1 ? `${totalPhrase(c)} ${scenePhrase(c)}, including ${np(c, c.focus[0])}` : null),
+      (c) => (c.scene.objects.length > 1 ? `${totalPhrase(c)}${verbAfter(c, null, true)} ${scenePhrase(c)}, one of them ${np(c, c.focus[0])}` : null),
+      (c) => { const b = biggestOrNull(c.scene); return c.scene.objects.length > 2 && b ? `a group of ${totalPhrase(c)} ${scenePhrase(c)}, the biggest ${c.rng.pick(['one being', 'of them'])} ${np(c, b, { size: false })}` : null; },
       (c) => {
-        const o = c.rng.pick(c.scene.objects);
-        const loc = locationPhrase(c, o);
-        if (!loc) return null;
-        return `${np(c, o)} ${loc}`;
-      },
-      (c) => {
-        const o = c.rng.pick(c.scene.objects);
-        const loc = locationPhrase(c, o);
-        if (!loc) return null;
-        return `${np(c, o)} ${c.rng.uniform() < c.style.verbs ? verb(c, false) + ' ' : ''}${loc} ${backgroundPhrase(c)}`;
-      },
-      (c) => {
-        if (c.scene.objects.length < 2) return null;
-        const [a, b] = c.rng.shuffle(c.scene.objects.slice());
-        const la = locationPhrase(c, a), lb = locationPhrase(c, b);
-        if (!la || !lb) return null;
-        return `${np(c, a)} ${la} and ${np(c, b)} ${lb}`;
+        const objs = c.scene.objects;
+        if (objs.length < 3 || new Set(objs.map((o) => o.colour)).size !== objs.length) return null;
+        return `${totalPhrase(c)} of different colors ${scenePhrase(c)}, ${c.rng.uniform() < 0.5 ? 'with' : 'including'} ${np(c, c.focus[0])}`;
       },
     ],
   },
   thereis: {
     weight: 2,
     templates: [
+      (c) => `there is ${np(c, c.focus[0])}${maybeScene(c, P_SCENE)}`,
+      (c) => { const r = relationClause(c, false); return r && `there is ${r}${maybeScene(c, 0.5)}`; },
+      (c) => (c.scene.objects.length > 1 ? `there are ${totalPhrase(c)} ${scenePhrase(c)}, including ${np(c, c.focus[0])}` : null),
       (c) => {
-        const o = c.rng.pick(c.scene.objects);
-        const loc = locationPhrase(c, o);
-        return `there is ${np(c, o)} ${loc ?? backgroundPhrase(c)}`;
-      },
-      (c) => {
-        const n = c.scene.objects.length;
-        if (n === 1) return `there is only one ${genericNoun(c)} in the ${c.rng.pick(PICTURE_WORDS)}, ${np(c, c.scene.objects[0])}`;
-        return `there are ${NUMBER_WORDS[n]} ${genericNoun(c, true)} ${backgroundPhrase(c)}`;
-      },
-      (c) => {
-        const l = listPhrase(c);
-        return `there ${/^an? /.test(l) ? 'is' : 'are'} ${l} ${backgroundPhrase(c)}`;
-      },
-      (c) => {
-        const r = relationSentence(c, 'plain');
-        return r ? `there is ${r}` : null;
+        const l = listPhrase(c, c.focus);
+        return `there ${/^an? /.test(l) ? 'is' : 'are'} ${l}${maybeScene(c, P_SCENE)}`;
       },
     ],
   },
-  scene: {
+  picture: {
     weight: 1.5,
     templates: [
-      (c) => `${withArticle(c.rng.pick(BACKGROUND_WORDS[c.scene.background]))} background with ${listPhrase(c)} on it`,
-      (c) => `a simple ${c.rng.pick(PICTURE_WORDS)} of ${listPhrase(c)}`,
-      (c) => (c.scene.objects.length > 1 ? `some ${new Set(c.scene.objects.map((o) => o.colour)).size > 1 && c.rng.uniform() < 0.5 ? 'colorful ' : ''}${genericNoun(c, true)} ${backgroundPhrase(c)}, including ${np(c, c.rng.pick(c.scene.objects))}` : null),
-      (c) => `${withArticle(c.rng.pick(BACKGROUND_WORDS[c.scene.background]))} ${c.rng.pick(PICTURE_WORDS)} showing ${listPhrase(c)}`,
+      (c) => `${withArticle(c.rng.pick(PICTURE_WORDS))} ${c.rng.pick(['of', 'of', 'depicting', 'with'])} ${listPhrase(c, c.focus)}${maybeScene(c, 0.7)}`,
+      (c) => (c.focus[0].size === 'large' ? `${c.rng.pick(['a close up of', 'a closeup of', 'a close view of', 'a close up picture of'])} ${np(c, c.focus[0])}${maybeScene(c, 0.8)}` : null),
+      (c) => `${withArticle(c.rng.pick(PICTURE_WORDS))} showing ${listPhrase(c, c.focus)}${maybeScene(c, 0.6)}`,
     ],
   },
-  single: {
-    weight: 2.5,
+  position: {
+    weight: 1.5,
     templates: [
-      (c) => (c.scene.objects.length === 1 ? `a single ${objectPhrase(c, c.scene.objects[0], { colour: true, generic: false })} ${backgroundPhrase(c)}` : null),
-      (c) => (c.scene.objects.length === 1 ? `${np(c, c.scene.objects[0])} ${c.rng.uniform() < c.style.verbs ? verb(c, false) + ' ' : ''}alone ${backgroundPhrase(c)}` : null),
-      (c) => (c.scene.objects.length === 1 ? `just one ${objectPhrase(c, c.scene.objects[0], { colour: true, generic: false })} in the ${c.rng.pick(PICTURE_WORDS)}` : null),
-      (c) => (c.scene.objects.length === 1 ? `only ${np(c, c.scene.objects[0], { size: true })} and nothing else ${backgroundPhrase(c)}` : null),
+      (c) => { const loc = locationPhrase(c, c.focus[0]); return loc && `${np(c, c.focus[0])}${verbAfter(c, c.focus[0])} ${loc}${maybeScene(c, 0.7)}`; },
+      (c) => {
+        if (c.focus.length < 2) return null;
+        const [a, b] = c.focus, la = locationPhrase(c, a), lb = locationPhrase(c, b);
+        return la && lb ? `${np(c, a)} ${la} and ${np(c, b)} ${lb}` : null;
+      },
     ],
   },
 };
-
-/** "A red ball to the left of a blue box", with a relation that holds (null when none does). */
-function relationSentence(c: Ctx, form: 'plain' | 'is' | 'bg' | 'verb'): string | null {
-  const objs = c.scene.objects;
-  if (objs.length < 2) return null;
-  const pairs: [WorldObject, WorldObject, Relation][] = [];
-  for (const a of objs) for (const b of objs) if (a !== b) for (const r of relations(a, b)) pairs.push([a, b, r]);
-  if (pairs.length === 0) return null;
-  const [a, b, r] = c.rng.pick(pairs);
-  const rel = c.rng.pick(REL_WORDS[r]);
-  const sizeRel = r === 'bigger' || r === 'smaller';
-  // for size relations the size words would be redundant, and "a small ball bigger than..." impossible anyway
-  const A = np(c, a, sizeRel ? { size: false } : undefined), B = np(c, b, sizeRel ? { size: false } : undefined);
-  switch (form) {
-    case 'plain': return sizeRel ? `${A} that is ${rel} ${B}` : `${A} ${rel} ${B}`;
-    case 'is': return `${A} is ${rel} ${B}`;
-    case 'bg': return `${A} ${sizeRel ? 'that is ' : ''}${rel} ${B} ${backgroundPhrase(c)}`;
-    case 'verb': return sizeRel ? `${A} which is ${rel} ${B}` : `${A} ${verb(c, false)} ${rel} ${B}`;
-  }
-}
 
 // --------------------------------------------------------------------------------------- style
 
@@ -348,74 +376,32 @@ export function captionKey(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
 }
 
-export const PATTERN_PHRASES: Record<Pattern, string[]> = {
-  plain: ['plain background', 'no pattern in the background', 'unpatterned backdrop'],
-  stripes: ['striped background', 'diagonal stripes in the background', 'stripes behind the shapes'],
-  dots: ['dotted background', 'polka dots in the background', 'dotted pattern behind the shapes'],
-  grid: ['grid background', 'grid lines in the background', 'grid pattern behind the shapes'],
-};
-
-export const SHADE_WORDS: Record<'light' | 'dark', string[]> = { light: ['light', 'pale'], dark: ['dark', 'deep'] };
-
-/** Web-caption phrases for the picture-wide style: [when true, when false]. */
-export const STYLE_PHRASES: Record<'frame' | 'grainy' | 'faded', [string[], string[]]> = {
-  frame: [['framed picture', 'thin border around the image', 'with a frame'], ['no frame', 'borderless image']],
-  grainy: [['grainy image', 'noisy texture', 'film grain'], ['clean render', 'smooth image, no grain']],
-  faded: [['faded colors', 'washed out colors', 'muted palette'], ['vivid colors', 'bright saturated colors', 'strong colors']],
-};
-
-/**
- * Captions of the encoder's pre-training ("web") split: the captions of writeCaptions, most of
- * them extended with visual detail that web text mentions and COCO-like captions leave out — the
- * background pattern, the shades of colours and the picture's style ("..., featuring a dark red
- * ball, striped background, grainy image, faded colors").
- */
-export function writePretrainCaptions(scene: Scene, rng: Rng, n = 5): string[] {
-  const ctx: Ctx = { scene, rng, style: DOMAIN_SPECS[scene.domain].style };
-  const base = writeCaptions(scene, rng, n);
-  const keys = new Set(base.map(captionKey));
-  return base.map((cap) => {
-    if (rng.uniform() < 0.1) return cap;
-    const details: string[] = [];
-    const shaded = scene.objects.filter((o) => o.shade !== 'normal');
-    if (shaded.length && rng.uniform() < 0.7) {
-      const o = rng.pick(shaded);
-      details.push(`${rng.pick(['with', 'featuring', 'including'])} ${withArticle(`${rng.pick(SHADE_WORDS[o.shade as 'light' | 'dark'])} ${colourWord(ctx, o.colour)} ${shapeNoun(ctx, o)}`)}`);
-    }
-    if (details.length === 0 || rng.uniform() < 0.6) {
-      details.push(rng.pick(PATTERN_PHRASES[scene.pattern]).replace('the shapes', scene.objects.length > 1 ? 'the shapes' : 'the shape'));
-    }
-    for (const k of ['frame', 'grainy', 'faded'] as const) {
-      if (rng.uniform() < 0.4) details.push(rng.pick(STYLE_PHRASES[k][scene.style[k] ? 0 : 1]));
-    }
-    rng.shuffle(details);
-    const stem = cap.replace(/\s*\.$/, '');
-    const out = `${stem}, ${details.join(', ')}${/\.$/.test(cap) ? '.' : ''}`;
-    const k = captionKey(out);
-    if (keys.has(k)) return cap;
-    keys.add(k);
-    return out;
-  });
+/** One annotator's view: the objects it will mention, most salient first (salience with personal noise). */
+function annotator(scene: Scene, rng: Rng, style: CaptionStyle): Ctx {
+  const ranked = scene.objects.map((o) => ({ o, s: salience(o) * Math.exp(SALIENCE_NOISE * rng.normal()) })).sort((a, b) => b.s - a.s).map((x) => x.o);
+  let k = 1;
+  while (k < ranked.length && rng.uniform() < style.extraObjects / (1 + style.extraObjects)) k++;
+  return { scene, rng, style, focus: ranked.slice(0, k), nouns: new Map() };
 }
 
 /**
- * Writes `n` distinct captions for `scene` in its domain's style. Deterministic given `rng`.
+ * Writes `n` distinct captions for `scene` in its domain's style, each from its own annotator.
+ * `avoid`: caption keys not to repeat (the sixth annotator avoids the five). Deterministic given `rng`.
  */
-export function writeCaptions(scene: Scene, rng: Rng, n = 5): string[] {
+export function writeCaptions(scene: Scene, rng: Rng, n = 5, avoid: ReadonlySet<string> = new Set()): string[] {
   const style = DOMAIN_SPECS[scene.domain].style;
-  const ctx: Ctx = { scene, rng, style };
   const families = Object.entries(FAMILIES).map(([name, f]) => ({ name, ...f, w: f.weight * (style.families[name] ?? 1) }));
   const out: string[] = [];
-  const keys = new Set<string>();
+  const keys = new Set<string>(avoid);
   const usedFamilies = new Map<string, number>();
   for (let attempt = 0; out.length < n && attempt < 400; attempt++) {
+    const ctx = annotator(scene, rng, style);
     // prefer families not used yet, so the five captions differ in form as COCO's do
     const fam = pickW(rng, families, (f) => f.w / (1 + 2 * (usedFamilies.get(f.name) ?? 0)));
-    const t = rng.pick(fam.templates);
-    const raw = t(ctx);
+    const raw = rng.pick(fam.templates)(ctx);
     if (!raw) continue;
     const words = raw.split(/\s+/).length;
-    if (words < 4 || words > 22) continue;
+    if (words < MIN_WORDS || words > 26) continue;
     const cap = applyStyle(raw, ctx);
     const key = captionKey(cap);
     if (keys.has(key)) continue;
@@ -425,4 +411,66 @@ export function writeCaptions(scene: Scene, rng: Rng, n = 5): string[] {
   }
   if (out.length < n) throw new Error(`world captions: could not write ${n} distinct captions for a scene (${JSON.stringify(scene)})`);
   return out;
+}
+
+// ------------------------------------------------------------------------- pre-training captions
+
+export const SHADE_WORDS: Record<'light' | 'dark', string[]> = { light: ['light', 'pale'], dark: ['dark', 'deep'] };
+export const ACCENT_PHRASES: Record<'striped' | 'spotted' | 'checkered', string> = { striped: 'stripes', spotted: 'dots', checkered: 'checks' };
+
+/** Web-caption phrases for the picture-wide style: [when true, when false]. */
+export const STYLE_PHRASES: Record<keyof Scene['style'], [string[], string[]]> = {
+  frame: [['framed picture', 'thin border around the image', 'with a frame'], ['no frame', 'borderless image']],
+  grainy: [['grainy image', 'noisy texture', 'film grain'], ['clean render', 'smooth image, no grain']],
+  faded: [['faded colors', 'washed out colors', 'muted palette'], ['vivid colors', 'bright saturated colors', 'strong colors']],
+  vignette: [['dark vignette', 'darkened corners'], ['evenly lit', 'no vignette']],
+};
+
+/** Probability that a pre-training caption gets web-only detail appended (a calibration knob, docs/world.md). */
+export const WEB_DETAIL = 0.9;
+
+/** One web-only detail about one object: its shade, tilt, shadow or the finish's second colour; null if it has none. */
+function objectDetail(ctx: Ctx, o: WorldObject): string | null {
+  const r = ctx.rng;
+  const n = noun(ctx, o.cls);
+  const opts: (() => string)[] = [];
+  if (o.shade !== 'normal') opts.push(() => `${r.pick(['with', 'featuring', 'including'])} ${withArticle(`${r.pick(SHADE_WORDS[o.shade as 'light' | 'dark'])} ${word(r, COLOUR_WORDS[o.colour])} ${n}`)}`);
+  if (Math.abs(o.rot) > TILT) opts.push(() => `${withArticle(`tilted ${word(r, COLOUR_WORDS[o.colour])} ${n}`)}`);
+  if (o.shadow) opts.push(() => `${withArticle(`${word(r, COLOUR_WORDS[o.colour])} ${n}`)} casting a shadow`);
+  if (o.finish === 'striped' || o.finish === 'spotted' || o.finish === 'checkered') {
+    opts.push(() => `${withArticle(`${word(r, COLOUR_WORDS[o.colour])} ${n}`)} with ${o.accent} ${ACCENT_PHRASES[o.finish as 'striped']}`);
+  }
+  return opts.length ? r.pick(opts)() : null;
+}
+
+/**
+ * Captions of the encoder's pre-training ("web") split: the captions of writeCaptions, most of
+ * them extended with visual detail that web text mentions and COCO-like captions leave out —
+ * shades, tilts, shadows, the finish's second colour, the picture's style ("..., featuring a dark
+ * red car, a tilted blue cup, film grain, dark vignette").
+ */
+export function writePretrainCaptions(scene: Scene, rng: Rng, n = 5, webDetail = WEB_DETAIL): string[] {
+  const base = writeCaptions(scene, rng, n);
+  const keys = new Set(base.map(captionKey));
+  return base.map((cap) => {
+    if (rng.uniform() >= webDetail) return cap;
+    const ctx = annotator(scene, rng, DOMAIN_SPECS[scene.domain].style);
+    const details: string[] = [];
+    for (const o of rng.shuffle(scene.objects.slice())) {
+      if (details.length >= 2 || rng.uniform() < 0.35) continue;
+      const d = objectDetail(ctx, o);
+      if (d) details.push(d);
+    }
+    for (const k of Object.keys(STYLE_PHRASES) as (keyof Scene['style'])[]) {
+      if (rng.uniform() < 0.35) details.push(rng.pick(STYLE_PHRASES[k][scene.style[k] ? 0 : 1]));
+    }
+    if (details.length === 0) return cap;
+    rng.shuffle(details);
+    const stem = cap.replace(/\s*\.$/, '');
+    const out = `${stem}, ${details.join(', ')}${/\.$/.test(cap) ? '.' : ''}`;
+    const k = captionKey(out);
+    if (keys.has(k)) return cap;
+    keys.add(k);
+    return out;
+  });
 }

@@ -1,10 +1,11 @@
 // The world's dual encoder (issue 4): a CLIP-like pair of towers projected to a shared D, small
 // enough to train in a couple of minutes on a 2-core CPU (wasm).
 //   image tower: a two-layer convolutional stem written as patch matmuls (conv 4x4 stride 4 to
-//     `stemWidth` channels, GELU, conv 2x2 stride 2 to `width`; tfjs-wasm has no conv weight
+//     `stemWidth` channels, GELU, then a conv over each token's k x k block of those, k = token
+//     side / 4, to `width`: an imageGrid x imageGrid grid of tokens; tfjs-wasm has no conv weight
 //     gradient, so the patches are cut on the host and each conv is a lib/nn linear), learned
 //     position embeddings, `imageLayers` pre-LN transformer blocks, mean+max pooling over tokens,
-//     LayerNorm, linear projection to D (CLIP's ViT: ln_post + proj).
+//     LayerNorm, projection head to D (CLIP's ViT: ln_post + proj).
 //   text tower: token + position embeddings over the real CLIP BPE ids (compact table, see
 //     tokenizer.ts), `textLayers` pre-LN transformer blocks with a padding mask, final
 //     LayerNorm, mean over the caption's tokens, linear projection to D.
@@ -20,8 +21,10 @@ import { Rng } from '../util/rng.ts';
 export interface WorldEncoderArch {
   /** Shared embedding dimension D. */
   dim: number;
-  /** Input image side (pixels); must be a multiple of 8. */
+  /** Input image side (pixels); imageSize / imageGrid must be a multiple of 4. */
   imageSize: number;
+  /** Image tokens per side: each token sees an (imageSize / imageGrid)-pixel square. */
+  imageGrid: number;
   stemWidth: number;
   width: number;
   heads: number;
@@ -43,7 +46,8 @@ export interface WorldEncoderArch {
  * et al. 2022: initialisation + low temperature); at D = 64 the towers align almost fully. */
 export const DEFAULT_ARCH: Omit<WorldEncoderArch, 'vocab'> = {
   dim: 256,
-  imageSize: 32,
+  imageSize: 64,
+  imageGrid: 4,
   stemWidth: 32,
   width: 64,
   heads: 2,
@@ -60,8 +64,19 @@ export const LOGIT_SCALE_MAX = Math.log(100);
 const SUB = 4; // stem patch (pixels)
 
 /** Number of image tokens after the stem. */
-export function imageTokens(arch: Pick<WorldEncoderArch, 'imageSize'>): number {
-  return (arch.imageSize / (2 * SUB)) ** 2;
+export function imageTokens(arch: Pick<WorldEncoderArch, 'imageGrid'>): number {
+  return arch.imageGrid ** 2;
+}
+
+/** 4x4 stem patches per token. */
+export function subPatches(arch: Pick<WorldEncoderArch, 'imageSize' | 'imageGrid'>): number {
+  return (arch.imageSize / arch.imageGrid / SUB) ** 2;
+}
+
+/** Whether the image geometry is valid: tokens of a whole number of 4x4 stem patches. */
+export function validImageGeometry(arch: Pick<WorldEncoderArch, 'imageSize' | 'imageGrid'>): boolean {
+  const t = arch.imageSize / arch.imageGrid;
+  return Number.isInteger(arch.imageGrid) && arch.imageGrid >= 1 && Number.isInteger(t) && t % SUB === 0;
 }
 
 function addBlock(p: ParamStore, rng: Rng, name: string, width: number, mlp: number): void {
@@ -87,7 +102,8 @@ export function createWorldEncoderParams(arch: WorldEncoderArch, seed: number): 
   const patch = SUB * SUB * 3;
   p.add('image.stem1.w', init.normal(rng, [patch, C], patch ** -0.5));
   p.add('image.stem1.b', init.zeros([C]));
-  p.add('image.stem2.w', init.normal(rng, [4 * C, W], (4 * C) ** -0.5));
+  const K = subPatches(arch) * C;
+  p.add('image.stem2.w', init.normal(rng, [K, W], K ** -0.5));
   p.add('image.stem2.b', init.zeros([W]));
   p.add('image.pos', init.normal(rng, [imageTokens(arch), W], 0.02));
   for (let i = 0; i < arch.imageLayers; i++) addBlock(p, rng, `image.block${i}`, W, m);
@@ -122,18 +138,18 @@ function block(p: ParamStore, name: string, x: tf.Tensor, heads: number, mask?: 
 
 /**
  * Cuts 8-bit RGB images (n x S x S x 3, concatenated) into stem patches, normalised to about
- * zero mean / unit range: [n, T, 4, 48] with T = (S/8)^2 tokens, each token's four 4x4
- * sub-patches (row-major within the token's 8x8 block), each sub-patch's pixels row-major x RGB.
+ * zero mean / unit range: [n, T, k*k, 48] with T = grid^2 tokens, each token's k x k 4x4
+ * sub-patches (row-major within the token's square), each sub-patch's pixels row-major x RGB.
  */
-export function patchify(pixels: Uint8Array, n: number, size: number): Float32Array {
-  const G = size / (2 * SUB), P = SUB * SUB * 3;
-  const out = new Float32Array(n * G * G * 4 * P);
+export function patchify(pixels: Uint8Array, n: number, size: number, grid: number): Float32Array {
+  const G = grid, k = size / grid / SUB, P = SUB * SUB * 3;
+  const out = new Float32Array(n * G * G * k * k * P);
   let o = 0;
   for (let b = 0; b < n; b++) {
     const base = b * size * size * 3;
     for (let ty = 0; ty < G; ty++) for (let tx = 0; tx < G; tx++) {
-      for (let sy = 0; sy < 2; sy++) for (let sx = 0; sx < 2; sx++) {
-        const y0 = ty * 2 * SUB + sy * SUB, x0 = tx * 2 * SUB + sx * SUB;
+      for (let sy = 0; sy < k; sy++) for (let sx = 0; sx < k; sx++) {
+        const y0 = (ty * k + sy) * SUB, x0 = (tx * k + sx) * SUB;
         for (let y = 0; y < SUB; y++) {
           let src = base + ((y0 + y) * size + x0) * 3;
           for (let x = 0; x < SUB * 3; x++) out[o++] = pixels[src++] / 127.5 - 1;
@@ -144,13 +160,18 @@ export function patchify(pixels: Uint8Array, n: number, size: number): Float32Ar
   return out;
 }
 
+/** The stem patches of n stacked images as a tensor [n, T, k*k, 48]. */
+export function imagePatches(arch: Pick<WorldEncoderArch, 'imageSize' | 'imageGrid'>, pixels: Uint8Array, n: number): tf.Tensor4D {
+  return tf.tensor4d(patchify(pixels, n, arch.imageSize, arch.imageGrid), [n, imageTokens(arch), subPatches(arch), SUB * SUB * 3]);
+}
+
 /** Image features [n, D] (not normalised) from patchify() output. */
 export function imageForward(p: ParamStore, arch: WorldEncoderArch, patches: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
     const T = imageTokens(arch);
     const n = patches.shape[0]!;
-    const s1 = geluErf(linear(patches, p.get('image.stem1.w'), p.get('image.stem1.b'))); // [n, T, 4, C]
-    let x = linear(s1.reshape([n, T, 4 * arch.stemWidth]), p.get('image.stem2.w'), p.get('image.stem2.b'));
+    const s1 = geluErf(linear(patches, p.get('image.stem1.w'), p.get('image.stem1.b'))); // [n, T, k*k, C]
+    let x = linear(s1.reshape([n, T, subPatches(arch) * arch.stemWidth]), p.get('image.stem2.w'), p.get('image.stem2.b'));
     x = tf.add(x, p.get('image.pos'));
     for (let i = 0; i < arch.imageLayers; i++) x = block(p, `image.block${i}`, x, arch.heads);
     const pool = arch.imagePool === 'mean' ? tf.mean(x, 1) : arch.imagePool === 'max' ? tf.max(x, 1) : tf.concat([tf.mean(x, 1), tf.max(x, 1)], 1);

@@ -28,7 +28,7 @@ import { Rng } from '../util/rng.ts';
 import type { Encoder, RGBImage } from '../encoders/types.ts';
 import type { HostArray } from '../io/dtype.ts';
 import {
-  DEFAULT_ARCH, type WorldEncoderArch, clipLoss, createWorldEncoderParams, imageForward, imageTokens, patchify, textForward,
+  DEFAULT_ARCH, type WorldEncoderArch, clipLoss, createWorldEncoderParams, imageForward, imagePatches, textForward, validImageGeometry,
 } from './encoder-model.ts';
 import { CompactVocab, buildVocab } from './tokenizer.ts';
 import { l2NormalizeRows } from '../embeddings/normalize.ts';
@@ -191,12 +191,12 @@ export class WorldEncoder implements Encoder {
   /** Raw image embeddings [n, D] (row-major), in batches; images must be imageSize x imageSize. */
   async encodeImage(images: RGBImage[], batchSize = 256): Promise<Float32Array> {
     const { arch } = this.config;
-    const S = arch.imageSize, T = imageTokens(arch);
+    const S = arch.imageSize;
     const out = new Float32Array(images.length * arch.dim);
     for (let s = 0; s < images.length; s += batchSize) {
       const part = images.slice(s, s + batchSize);
       const pix = stackImages(part, S, 'encodeImage');
-      const y = tf.tidy(() => imageForward(this.params, arch, tf.tensor4d(patchify(pix, part.length, S), [part.length, T, 4, 48])));
+      const y = tf.tidy(() => imageForward(this.params, arch, imagePatches(arch, pix, part.length)));
       out.set(await y.data() as Float32Array, s * arch.dim);
       y.dispose();
     }
@@ -218,9 +218,11 @@ export async function loadWorldEncoder(dir: string): Promise<WorldEncoder> {
   await ensureBackend();
   const ck = loadCheckpoint<WorldEncoderConfig>(dir);
   if (ck.config?.kind !== 'world-dual-encoder') throw new DbridgeError(`${dir} is not a world encoder checkpoint (config.json kind is ${String(ck.config?.kind)})`);
-  const params = createWorldEncoderParams(ck.config.arch, 0);
+  // encoders written before the token grid was configurable cut 8-pixel tokens
+  const config = { ...ck.config, arch: { ...ck.config.arch, imageGrid: ck.config.arch.imageGrid ?? ck.config.arch.imageSize / 8 } };
+  const params = createWorldEncoderParams(config.arch, 0);
   params.load(ck.weights, { source: join(dir, 'weights.safetensors') });
-  return new WorldEncoder(params, ck.config);
+  return new WorldEncoder(params, config);
 }
 
 /**
@@ -305,7 +307,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   train.warmupSteps = Math.min(train.warmupSteps, Math.max(1, Math.floor(train.steps / 10)));
   const captionsAll = entries.flatMap((e) => e.sentences.map((s) => s.raw));
   const baseArch = { ...DEFAULT_ARCH, ...(meta.scale === 'smoke' ? { dim: SMOKE_DIM } : {}), ...opts.arch, imageSize: meta.sizes.imageSize };
-  if (baseArch.imageSize % 8 !== 0) throw new DbridgeError(`the world encoder needs an image size that is a multiple of 8, got ${baseArch.imageSize}`);
+  if (!validImageGeometry(baseArch)) throw new DbridgeError(`the world encoder's image grid ${baseArch.imageGrid} must split ${baseArch.imageSize}-pixel images into tokens of a multiple of 4 pixels`);
   if (baseArch.width % baseArch.heads !== 0) throw new DbridgeError(`width ${baseArch.width} is not divisible by heads ${baseArch.heads}`);
   const arch: WorldEncoderArch = { ...baseArch, vocab: buildVocab(captionsAll, baseArch.contextLength) };
   const config: WorldEncoderConfig = {
@@ -361,7 +363,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   let step = startStep;
   const tTrain = Date.now();
   if (step < train.steps) {
-    const S = arch.imageSize, T = imageTokens(arch), B = train.batchSize;
+    const S = arch.imageSize, B = train.batchSize;
     const pixels = stackImages(await readWorldImages(opts.worldDir, entries), S, `${opts.worldDir} pre-training images`);
     const tokenized = entries.map((e: WorldImageEntry) => e.sentences.map((s) => encoder.vocab.encode(s.raw, arch.contextLength)));
     const root = new Rng(train.seed);
@@ -387,7 +389,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
         const L = Math.min(arch.contextLength, Math.ceil(Math.max(...rows.map((r) => r.length)) / 4) * 4);
         const ids = new Int32Array(B * L);
         rows.forEach((r, b) => ids.set(r, b * L));
-        const patches = tf.tensor4d(patchify(pix, B, S), [B, T, 4, 48]);
+        const patches = imagePatches(arch, pix, B);
         const idT = tf.tensor2d(ids, [B, L], 'int32');
         const lengths = rows.map((r) => r.length);
         const res = lossAndGrads(params, () => clipLoss(imageForward(params, arch, patches), textForward(params, arch, idT, lengths), params.get('logit_scale')));

@@ -16,15 +16,19 @@ import { DbridgeError } from '../util/errors.ts';
 import { ensureDir, readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
 import { Progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { writeCaptions, writePretrainCaptions } from './captions.ts';
+import { captionKey, writeCaptions, writePretrainCaptions } from './captions.ts';
 import { DOMAINS, type DomainName, PRETRAIN_DOMAIN_MIX } from './domains.ts';
 import { renderScene } from './render.ts';
 import { type WorldScale, type WorldSizes, worldSizes } from './scales.ts';
 import { type Scene, pickWeighted, sampleScene } from './scene.ts';
 import { CAPTION_SPLITS, PRETRAIN_SPLIT, WORLD_FILES, imageStreamLabel } from './splits.ts';
 
-/** 2: background patterns and colour shades, mentioned only by pre-training captions; 2.1: a sixth annotator's `heldout` caption on val/test images. */
-export const WORLD_VERSION = 2.1;
+/**
+ * 2: background patterns and colour shades, mentioned only by pre-training captions; 2.1: a sixth
+ * annotator's `heldout` caption on val/test images; 3: world v3 (issue 11): 56 object classes, 28
+ * scene types, finishes, 1-5 objects, salient-subset captions, 64 x 64 images.
+ */
+export const WORLD_VERSION = 3;
 
 export interface GenerateWorldOptions {
   scale?: WorldScale | string;   // default 'mini'
@@ -123,16 +127,16 @@ export function generateWorld(opts: GenerateWorldOptions): WorldMeta {
     for (let i = 0; i < n; i++) {
       const rng = root.fork(imageStreamLabel(split, domain, i));
       const d: DomainName = split === PRETRAIN_SPLIT ? pickWeighted(rng, PRETRAIN_DOMAIN_MIX) : domain;
-      const scene = sampleScene(rng, d);
+      const scene = roundScene(sampleScene(rng, d)); // rounded first: the JSON's scene renders to the PNG exactly
       const captions = split === PRETRAIN_SPLIT ? writePretrainCaptions(scene, rng) : writeCaptions(scene, rng);
       const img = renderScene(scene, sizes.imageSize);
       const imgid = firstId + i;
       const filename = `world_${split === PRETRAIN_SPLIT ? 'pre' : domain}_${split}_${String(i).padStart(6, '0')}.png`;
       writeFileAtomic(join(opts.outDir, dir, filename), encodePng(img));
       const sentences = captions.map((raw) => ({ raw, tokens: karpathyTokens(raw), imgid, sentid: sentid++ }));
-      const entry: WorldImageEntry = { filepath: dir, filename, imgid, split, domain: d, sentids: sentences.map((s) => s.sentid), sentences, scene: roundScene(scene) };
+      const entry: WorldImageEntry = { filepath: dir, filename, imgid, split, domain: d, sentids: sentences.map((s) => s.sentid), sentences, scene };
       if (HELDOUT_SPLITS.includes(split)) {
-        const raw = writeCaptions(scene, root.fork(heldoutStreamLabel(split, domain, i)), 1)[0];
+        const raw = writeCaptions(scene, root.fork(heldoutStreamLabel(split, domain, i)), 1, new Set(captions.map(captionKey)))[0];
         entry.heldout = [{ raw, tokens: karpathyTokens(raw) }];
       }
       out.push(entry);

@@ -7,3 +7,4 @@ export * from './scales.ts';
 export * from './splits.ts';
 export * from './generate.ts';
 export * from './reference.ts';
+export * from './objects.ts';

@@ -18,8 +18,8 @@ export interface WorldSizes {
 }
 
 export const SCALE_SIZES: Record<WorldScale, WorldSizes> = {
-  smoke: { pretrain: 400, train: 200, val: 40, test: 40, imageSize: 32 },
-  mini: { pretrain: 12000, train: 6000, val: 500, test: 500, imageSize: 32 },
+  smoke: { pretrain: 400, train: 200, val: 40, test: 40, imageSize: 64 },
+  mini: { pretrain: 12000, train: 6000, val: 500, test: 500, imageSize: 64 },
 };
 
 export function worldSizes(scale: string, overrides: Partial<WorldSizes> = {}): WorldSizes {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers.ts';
-import { generateWorld, readWorldEntries, renderScene, sampleScene, WORLD_FILES, type WorldImageEntry } from '../../lib/world/index.ts';
+import { generateWorld, readWorldEntries, renderScene, sampleScene, WORLD_FILES, FINISHES, SCENE_TYPES, type Scene, type WorldImageEntry } from '../../lib/world/index.ts';
+import { CLASS_SPECS, OBJECT_CLASSES } from '../../lib/world/objects.ts';
 import { loadKarpathy, karpathyCounts } from '../../lib/data/karpathy.ts';
 import { readImage } from '../../lib/data/images.ts';
 import { Rng } from '../../lib/util/rng.ts';
@@ -43,12 +44,12 @@ describe('world generation', () => {
     assert.deepEqual(karpathyCounts(pre), { pretrain: { images: 60, captions: 300 } });
   });
 
-  it('writes 32x32 RGB PNGs equal to the renderer output', async () => {
+  it('writes 64x64 RGB PNGs equal to the renderer output', async () => {
     const e = readWorldEntries(dirA, 'dataset')[0];
     const img = await readImage(join(dirA, e.filepath, e.filename));
-    assert.equal(img.width, 32);
-    assert.equal(img.height, 32);
-    assert.deepEqual(img.data, renderScene(e.scene, 32).data);
+    assert.equal(img.width, 64);
+    assert.equal(img.height, 64);
+    assert.deepEqual(img.data, renderScene(e.scene, 64).data);
   });
 
   it('shares the pre-training split across domains and differs in the captioning splits', () => {
@@ -61,26 +62,40 @@ describe('world generation', () => {
     assert.ok(a.every((e) => e.domain === 'a') && b.every((e) => e.domain === 'b'));
   });
 
-  it('domains differ in object and colour distributions', () => {
+  it('domains differ in scene types, object categories and counts', () => {
     const count = (d: 'a' | 'b') => {
-      const shapes: Record<string, number> = {}, colours: Record<string, number> = {};
+      const scenes: Record<string, number> = {}, cats: Record<string, number> = {};
       let objs = 0;
       for (let i = 0; i < 400; i++) {
-        for (const o of sampleScene(new Rng(i).fork(d), d).objects) {
-          shapes[o.shape] = (shapes[o.shape] ?? 0) + 1;
-          colours[o.colour] = (colours[o.colour] ?? 0) + 1;
+        const s = sampleScene(new Rng(i).fork(d), d);
+        scenes[s.background] = (scenes[s.background] ?? 0) + 1;
+        for (const o of s.objects) {
+          cats[CLASS_SPECS[o.cls].category] = (cats[CLASS_SPECS[o.cls].category] ?? 0) + 1;
           objs++;
         }
       }
-      return { shapes, colours, objs };
+      return { scenes, cats, objs };
     };
     const a = count('a'), b = count('b');
     const frac = (m: Record<string, number>, ks: string[], n: number) => ks.reduce((s, k) => s + (m[k] ?? 0), 0) / n;
-    assert.ok(frac(a.shapes, ['circle', 'square', 'triangle'], a.objs) > 0.8);
-    assert.ok(frac(b.shapes, ['diamond', 'star', 'cross'], b.objs) > 0.65);
-    assert.ok(frac(a.colours, ['red', 'green', 'blue', 'yellow'], a.objs) > 0.7);
-    assert.ok(frac(b.colours, ['purple', 'orange', 'pink', 'white'], b.objs) > 0.65);
+    const indoor = ['table', 'floor', 'room', 'kitchen', 'carpet', 'bed', 'wall', 'road', 'city', 'white', 'grey'];
+    assert.ok(frac(a.scenes, indoor, 400) > 0.45 && frac(b.scenes, indoor, 400) < 0.3, 'a is mostly indoor and street scenes, b outdoor');
+    assert.ok(frac(b.cats, ['animal', 'plant', 'sky'], b.objs) > frac(a.cats, ['animal', 'plant', 'sky'], a.objs) + 0.15);
     assert.ok(b.objs > a.objs, 'domain b has more objects per scene');
+    assert.ok(Object.keys(a.scenes).length >= 20 && Object.keys(b.scenes).length >= 20, 'both domains use most scene types');
+  });
+
+  it('renders every class, finish and scene type distinctly', () => {
+    const base = sampleScene(new Rng(1), 'a');
+    const one = (p: Partial<Scene['objects'][0]>, bg: Scene['background'] = 'white') => renderScene({ ...base, background: bg, style: { frame: false, grainy: false, faded: false, vignette: false },
+      objects: [{ ...base.objects[0], x: 0.5, y: 0.5, r: 0.18, rot: 0, shadow: false, finish: 'plain', colour: 'blue', rgb: [31, 80, 220], ...p }] }, 64).data;
+    const differ = (x: Uint8Array, y: Uint8Array) => x.reduce((s, v, i) => s + Math.abs(v - y[i]), 0) / x.length;
+    const classes = OBJECT_CLASSES.map((cls) => one({ cls }));
+    for (let i = 0; i < classes.length; i++) for (let j = i + 1; j < classes.length; j++) assert.ok(differ(classes[i], classes[j]) > 1, `${OBJECT_CLASSES[i]} looks like ${OBJECT_CLASSES[j]}`);
+    const finishes = FINISHES.map((finish) => one({ cls: 'box', finish }));
+    for (let i = 1; i < finishes.length; i++) assert.ok(differ(finishes[0], finishes[i]) > 1, `${FINISHES[i]} looks plain`);
+    const bgs = SCENE_TYPES.map((t) => one({}, t));
+    for (let i = 0; i < bgs.length; i++) for (let j = i + 1; j < bgs.length; j++) assert.ok(differ(bgs[i], bgs[j]) > 5, `${SCENE_TYPES[i]} looks like ${SCENE_TYPES[j]}`);
   });
 
   it('is deterministic and reuses a folder holding the same world', () => {
