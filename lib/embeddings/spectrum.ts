@@ -65,18 +65,18 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   if (n >= 2) { diag[n - 2] = a[(n - 2) * n + n - 2]; off[n - 2] = a[(n - 1) * n + n - 2]; }
   if (n >= 1) diag[n - 1] = a[(n - 1) * n + n - 1];
   off[n - 1] = 0;
-  // implicit QL on (diag, off); an off-diagonal entry negligible against the whole matrix's scale
-  // also splits (a relative test alone never converges between two eigenvalues at ~0, as in a
-  // rank-deficient covariance)
-  let scale = 0;
-  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(diag[i]) + Math.abs(off[i]));
+  // implicit QL on (diag, off); an off-diagonal element counts as zero below eps times the matrix
+  // norm (JAMA's tql2 test), not times its neighbours alone: those are ~0 for a rank-deficient
+  // covariance, where a purely relative test never converges
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(diag[i]) + Math.abs(off[i]));
+  const tiny = Number.EPSILON * norm;
   for (let l = 0; l < n; l++) {
     let iter = 0;
     for (;;) {
       let m = l;
       for (; m < n - 1; m++) {
-        const dd = Math.abs(diag[m]) + Math.abs(diag[m + 1]);
-        if (Math.abs(off[m]) <= Number.EPSILON * Math.max(dd, 1e-3 * scale)) break;
+        if (Math.abs(off[m]) <= tiny) break;
       }
       if (m === l) break;
       if (++iter > 60) throw new DbridgeError('symmetricEigenvalues: the QL iteration did not converge');

@@ -46,6 +46,12 @@ test('spectrum: rows in a k-dimensional subspace have rank k; an isotropic cloud
   assert.equal(s.rank, k);
   assert.ok(s.participationRatio > 0.85 * k && s.participationRatio <= k + 1e-9, `PR ${s.participationRatio}`);
   assert.ok(s.dims99 <= k && s.dims90 <= k);
+  // a larger rank-deficient cloud (whose tridiagonal form has near-zero blocks) converges and finds its rank
+  const D2 = 128, K2 = 40, N2 = 400;
+  const B2 = Array.from({ length: K2 }, () => rng.normals(D2));
+  const x2 = new Float32Array(N2 * D2);
+  for (let i = 0; i < N2; i++) { const c = rng.normals(K2); for (let j = 0; j < D2; j++) { let v = 0; for (let b = 0; b < K2; b++) v += c[b] * B2[b][j]; x2[i * D2 + j] = v; } }
+  assert.equal(spectrum(x2, N2, D2).rank, K2);
   // a line (all rows +-one direction): rank 1, participation ratio 1
   const line = new Float32Array(n * d);
   for (let i = 0; i < n; i++) line[i * d] = i % 2 ? 1 : -1;
