@@ -45,7 +45,9 @@ export class PosteriorMeanDenoiser implements Denoiser {
     });
   }
 
-  apply(xIn: tf.Tensor2D, t: tf.Tensor1D | number): tf.Tensor2D {
+  apply(xIn: tf.Tensor2D, tIn: tf.Tensor1D | number | Int32Array): tf.Tensor2D {
+    // DDIM sampling calls with one timestep for the whole batch
+    const t = tIn instanceof Int32Array && tIn.every((v) => v === tIn[0]) ? tIn[0] : tIn;
     if (typeof t !== 'number') throw new DbridgeError('posterior-mean denoiser: one timestep per call (DDIM sampling), not a batch of timesteps');
     return tf.tidy(() => {
       const xt = this.core.renormalize ? l2Normalize(xIn, trainingRadius(this.core, t, this.config.length)) : xIn;
