@@ -79,7 +79,8 @@ export function validImageGeometry(arch: Pick<WorldEncoderArch, 'imageSize' | 'i
   return Number.isInteger(arch.imageGrid) && arch.imageGrid >= 1 && Number.isInteger(t) && t % SUB === 0;
 }
 
-function addBlock(p: ParamStore, rng: Rng, name: string, width: number, mlp: number): void {
+/** Adds the parameters of one pre-LN transformer block `name` (width, MLP ratio `mlp`). */
+export function addBlock(p: ParamStore, rng: Rng, name: string, width: number, mlp: number): void {
   p.add(`${name}.ln1.g`, init.ones([width]));
   p.add(`${name}.ln1.b`, init.zeros([width]));
   p.add(`${name}.qkv.w`, init.normal(rng, [width, 3 * width], width ** -0.5));
@@ -111,17 +112,27 @@ export function createWorldEncoderParams(arch: WorldEncoderArch, seed: number): 
   p.add('image.ln_post.g', init.ones([P]));
   p.add('image.ln_post.b', init.zeros([P]));
   p.add('image.proj', init.normal(rng, [P, D], P ** -0.5));
+  addTextTower(p, rng, arch);
+  p.add('logit_scale', tf.scalar(LOGIT_SCALE_INIT));
+  return p;
+}
+
+/** What the text tower needs from an architecture (the sound world's encoder shares this tower). */
+export type TextTowerArch = Pick<WorldEncoderArch, 'dim' | 'width' | 'heads' | 'mlpRatio' | 'textLayers' | 'contextLength' | 'vocab'>;
+
+/** Adds the text tower's parameters (`text.*`), drawing from `rng` in a fixed order. */
+export function addTextTower(p: ParamStore, rng: Rng, arch: TextTowerArch): void {
+  const { width: W, mlpRatio: m, dim: D } = arch;
   p.add('text.tok', init.normal(rng, [arch.vocab.length + 2, W], 0.02));
   p.add('text.pos', init.normal(rng, [arch.contextLength, W], 0.01));
   for (let i = 0; i < arch.textLayers; i++) addBlock(p, rng, `text.block${i}`, W, m);
   p.add('text.ln_final.g', init.ones([W]));
   p.add('text.ln_final.b', init.zeros([W]));
   p.add('text.proj', init.normal(rng, [W, D], W ** -0.5));
-  p.add('logit_scale', tf.scalar(LOGIT_SCALE_INIT));
-  return p;
 }
 
-function block(p: ParamStore, name: string, x: tf.Tensor, heads: number, mask?: tf.Tensor): tf.Tensor {
+/** One pre-LN transformer block `name` on x [B, L, W] (optional additive attention mask [B, 1, 1, L]). */
+export function block(p: ParamStore, name: string, x: tf.Tensor, heads: number, mask?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const [B, L, W] = x.shape as [number, number, number];
     const dh = W / heads;
@@ -181,7 +192,7 @@ export function imageForward(p: ParamStore, arch: WorldEncoderArch, patches: tf.
 }
 
 /** Text features [n, D] (not normalised) from a padded batch of compact ids [n, L]. */
-export function textForward(p: ParamStore, arch: WorldEncoderArch, ids: tf.Tensor, lengths: number[]): tf.Tensor2D {
+export function textForward(p: ParamStore, arch: TextTowerArch, ids: tf.Tensor, lengths: number[]): tf.Tensor2D {
   return tf.tidy(() => {
     const [n, L] = ids.shape as [number, number];
     const valid = new Float32Array(n * L);

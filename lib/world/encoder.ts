@@ -143,7 +143,8 @@ async function ensureBackend(): Promise<void> {
   if (backendName() === 'wasm') registerWasmKernels();
 }
 
-function lrAt(step: number, c: WorldTrainConfig): number {
+/** CLIP's schedule: linear warm-up to `lr`, then cosine decay to 10% of it. */
+export function lrAt(step: number, c: Pick<WorldTrainConfig, 'lr' | 'warmupSteps' | 'steps'>): number {
   if (step < c.warmupSteps) return c.lr * (step + 1) / c.warmupSteps;
   const t = (step - c.warmupSteps) / Math.max(1, c.steps - c.warmupSteps);
   return c.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, t))));
@@ -251,6 +252,14 @@ export function retrievalFromEmbeddings(iv: Float32Array, tv: Float32Array, owne
     for (let j = 0; j < d; j++) s += iv[i * d + j] * tv[t * d + j];
     sim[i * nT + t] = s;
   }
+  return retrievalFromSimilarity(sim, nI, nT, owner, split);
+}
+
+/**
+ * Recall@1/5/10 both ways from a similarity matrix sim[i * nT + t] between nI media rows and nT
+ * text rows (owner[t] = the media row text t describes); ties count in the query's favour.
+ */
+export function retrievalFromSimilarity(sim: Float32Array, nI: number, nT: number, owner: number[], split = 'test'): RetrievalReport {
   const ks = [1, 5, 10] as const;
   const i2t = [0, 0, 0], t2i = [0, 0, 0];
   for (let i = 0; i < nI; i++) {
@@ -430,16 +439,16 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   return result;
 }
 
-function prefix(m: Map<string, HostArray>, p: string): Map<string, HostArray> {
+export function prefix(m: Map<string, HostArray>, p: string): Map<string, HostArray> {
   return new Map([...m].map(([k, v]) => [p + k, v]));
 }
 
-function unprefix(m: Map<string, HostArray>, p: string): Map<string, HostArray> {
+export function unprefix(m: Map<string, HostArray>, p: string): Map<string, HostArray> {
   return new Map([...m].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v]));
 }
 
 /** k distinct integers in [0, n) (partial Fisher-Yates on a sparse map). */
-function sampleDistinct(rng: Rng, n: number, k: number): number[] {
+export function sampleDistinct(rng: Rng, n: number, k: number): number[] {
   const swapped = new Map<number, number>();
   const out: number[] = [];
   for (let i = 0; i < k; i++) {
