@@ -80,8 +80,9 @@ export function readVector(path: string, d: number, what: string): Float32Array 
  */
 export function siblingOfSplit(embeddingsPath: string, name: string): string | null {
   const root = dirname(dirname(embeddingsPath));
-  const p = join(root, name);
-  return existsSync(p) && ['text.npy', 'image.npy'].includes(basename(embeddingsPath)) ? p : null;
+  // an audio folder keeps its mean in audio_mean.npy (lib/embeddings/layout.ts)
+  const p = join(root, basename(embeddingsPath) === 'audio.npy' ? name.replace(/^image_/, 'audio_') : name);
+  return existsSync(p) && ['text.npy', 'image.npy', 'audio.npy'].includes(basename(embeddingsPath)) ? p : null;
 }
 
 /** Writes COCO results [{image_id, caption}] atomically. */

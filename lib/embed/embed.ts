@@ -1,8 +1,9 @@
 // The batched, sharded, resumable embedding writer behind `dbridge embed`, for any Encoder (the
 // world's dual encoder, CLIP, CLAP) and any dataset given as splits of items (a media file + its
 // captions). Output: the layout of lib/embeddings/layout.ts — per split text.npy (one row per
-// caption, file order), image.npy (one row per item, file order), index.json; text_mean.npy and
-// image_mean.npy (mean of L2-normalised rows of the train split, docs/spec.md §1.1); meta.json, written last.
+// caption, file order), image.npy (audio.npy for clips; one row per item, file order), index.json;
+// text_mean.npy and image_mean.npy / audio_mean.npy (mean of L2-normalised rows of the train split,
+// docs/spec.md §1.1); meta.json, written last.
 // Follows the paper's `parse_coco.py` (encode_text on each raw caption, encode_image on each image;
 // stored raw) and `compute_embed_means.py` (means of normalised train rows).
 //
@@ -43,7 +44,7 @@ export interface EmbedOptions {
   encoder: Encoder;
   /** Dataset name recorded in meta.json ('coco', 'flickr30k', 'world', 'audiocaps', ...). */
   dataset: string;
-  /** 'image' (encodeImage) or 'audio' (encodeAudio); the file is image.npy either way. Default 'image'. */
+  /** 'image' (encodeImage, image.npy) or 'audio' (encodeAudio, audio.npy). Default 'image'. */
   modality?: 'image' | 'audio';
   splits: EmbedSplit[];
   /** Reads one item's media (image or audio clip). */
@@ -312,7 +313,7 @@ function finalize(opts: EmbedOptions, job: JobFile, fingerprint: string): void {
   let nText = 0, nImage = 0;
   for (const split of opts.splits) {
     const info = job.splits.find((s) => s.name === split.name)!;
-    const paths = embeddingPaths(outDir, split.name);
+    const paths = embeddingPaths(outDir, split.name, job.modality);
     removeStaleTemps(join(outDir, split.name));
     const tw = new NpyF32Writer(paths.text, info.captions, dim);
     const iw = new NpyF32Writer(paths.image, info.items, dim);
@@ -341,7 +342,7 @@ function finalize(opts: EmbedOptions, job: JobFile, fingerprint: string): void {
     }
     writeJsonAtomic(paths.index, index);
   }
-  const p = embeddingPaths(outDir);
+  const p = embeddingPaths(outDir, undefined, job.modality);
   const hasMeans = textAcc !== null && imageAcc !== null && nText > 0 && nImage > 0;
   if (hasMeans) {
     writeNpy(p.textMean, { dtype: 'float32', shape: [dim], data: Float32Array.from(textAcc!, (v) => v / nText) });

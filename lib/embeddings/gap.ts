@@ -21,7 +21,7 @@ import { toFloat32 } from '../io/dtype.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { readJson } from '../util/fs.ts';
 import { Rng } from '../util/rng.ts';
-import { type EmbeddingIndex, embeddingPaths } from './layout.ts';
+import { type EmbeddingIndex, folderPaths } from './layout.ts';
 import { modalityMean } from './means.ts';
 import { l2NormalizeRows } from './normalize.ts';
 import { preprocessRows } from './preprocess.ts';
@@ -293,7 +293,7 @@ export function gapStatistics(input: GapInput, opts: GapOptions = {}): GapStatis
  * row per bridged file given (bridged image embeddings of this split, one per start step M).
  */
 export function gapStatisticsFromDir(dir: string, split = 'val', opts: GapOptions & { bridged?: { M: number; file: string }[] } = {}): GapStatistics & { split: string; dir: string; panel: GapPanel } {
-  const paths = embeddingPaths(dir, split);
+  const paths = folderPaths(dir, split);
   if (!existsSync(paths.text)) throw new DbridgeError(`${dir} has no split '${split}' (${paths.text} is missing)`);
   const text = readEmbeddingMatrix(paths.text);
   const image = readEmbeddingMatrix(paths.image, { dim: text.d });

@@ -5,7 +5,7 @@ import { readEmbeddingMatrix, readNpy } from '../io/npy.ts';
 import { toFloat32 } from '../io/dtype.ts';
 import { readJson } from '../util/fs.ts';
 import { DbridgeError } from '../util/errors.ts';
-import { embeddingPaths, type EmbeddingIndex } from '../embeddings/layout.ts';
+import { folderPaths, type EmbeddingIndex } from '../embeddings/layout.ts';
 
 export interface SplitEmbeddings {
   d: number;
@@ -17,7 +17,7 @@ export interface SplitEmbeddings {
 }
 
 export function loadSplit(dir: string, split: string): SplitEmbeddings {
-  const p = embeddingPaths(dir, split);
+  const p = folderPaths(dir, split);
   if (!existsSync(p.index)) throw new DbridgeError(`no embedded split '${split}' in ${dir} (missing ${p.index})`);
   const t = readEmbeddingMatrix(p.text);
   const i = readEmbeddingMatrix(p.image, { dim: t.d });
@@ -29,7 +29,7 @@ export function loadSplit(dir: string, split: string): SplitEmbeddings {
 }
 
 export function loadMeans(dir: string): { text: Float32Array; image: Float32Array } {
-  const p = embeddingPaths(dir);
+  const p = folderPaths(dir);
   return { text: toFloat32(readNpy(p.textMean)), image: toFloat32(readNpy(p.imageMean)) };
 }
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { UMAP } from 'umap-js';
 import { readEmbeddingMatrix, readNpy } from '../io/npy.ts';
 import { toFloat32 } from '../io/dtype.ts';
-import { type EmbeddingIndex, embeddingPaths } from '../embeddings/layout.ts';
+import { type EmbeddingIndex, folderPaths } from '../embeddings/layout.ts';
 import { l2NormalizeRows } from '../embeddings/normalize.ts';
 import { modalityMean } from '../embeddings/means.ts';
 import { preprocessRows } from '../embeddings/preprocess.ts';
@@ -41,7 +41,7 @@ export interface GapUmapOptions {
  * each, projected once in the raw space and once after preprocessing (the folder's train means).
  */
 export function gapUmapPoints(dir: string, split = 'val', opts: GapUmapOptions = {}): GapUmapPoint[] {
-  const p = embeddingPaths(dir, split);
+  const p = folderPaths(dir, split);
   const text = readEmbeddingMatrix(p.text), image = readEmbeddingMatrix(p.image, { dim: text.d });
   const index = readJson<EmbeddingIndex>(p.index, 'embedding index');
   const d = text.d;

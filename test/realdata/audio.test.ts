@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { FIXTURES, tmpDir, maxAbsDiff } from '../helpers.ts';
 import { parseCsv, loadAudioCaptions, decodeWav, encodeWav16, readWav, resample } from '../../lib/data/audiocaps.ts';
 import { ClapEncoder, loadClapEncoder, padClip, type ClapTowers } from '../../lib/encoders/clap.ts';
@@ -195,6 +195,9 @@ test('audio datasets go through the same embedding writer (modality audio)', asy
   assert.deepEqual(meta.counts, { train: { items: 2, captions: 4 }, test: { items: 1, captions: 2 } });
   const idx = JSON.parse(readFileSync(join(out, 'test', 'index.json'), 'utf8'));
   assert.deepEqual(idx.images, [{ image_id: 'c.wav', file: 'c.wav', text_rows: [0, 1] }]);
+  // the clips' rows are in audio.npy, their train mean in audio_mean.npy (lib/embeddings/layout.ts)
+  assert.deepEqual(readNpy(join(out, 'test', 'audio.npy')).shape, [1, 4]);
+  assert.ok(existsSync(join(out, 'audio_mean.npy')) && !existsSync(join(out, 'test', 'image.npy')));
 });
 
 test('dbridge embed --dataset clotho with the tiny CLAP: per-subset audio folders, 44.1 kHz clips resampled', async () => {
@@ -215,6 +218,6 @@ test('dbridge embed --dataset clotho with the tiny CLAP: per-subset audio folder
   assert.deepEqual(meta.counts, { train: { items: 2, captions: 4 }, test: { items: 1, captions: 2 } });
   const idx = JSON.parse(readFileSync(join(out, 'test', 'index.json'), 'utf8'));
   assert.equal(idx.images[0].file, join('evaluation', 'c.wav'));
-  const img = readNpy(join(out, 'train', 'image.npy'));
+  const img = readNpy(join(out, 'train', 'audio.npy'));
   assert.deepEqual(img.shape, [2, 16]);
 });

@@ -155,8 +155,8 @@ const spec = defineCommand({
   summary: 'embed a dataset with an encoder (world encoder, CLIP or CLAP) into .npy files',
   usage: '(--model DIR_OR_ID --dataset coco|flickr30k --karpathy FILE --images DIR | --encoder DIR --world DIR) --out DIR',
   description: [
-    'Writes per split text.npy (one row per caption, file order), image.npy (one row per image/clip), index.json,',
-    'plus text_mean.npy / image_mean.npy (mean of L2-normalised train rows) and meta.json. Raw encoder outputs.',
+    'Writes per split text.npy (one row per caption, file order), image.npy or audio.npy (one row per image/clip), index.json,',
+    'plus text_mean.npy / image_mean.npy or audio_mean.npy (mean of L2-normalised train rows) and meta.json. Raw encoder outputs.',
     'Work is saved in shards under OUT/.partial; rerunning the same command after an interruption resumes it.',
     'Audio: --model CLAP_DIR --dataset audiocaps|clotho --captions train=CSV,val=CSV,test=CSV --audio DIR.',
   ].join('\n'),
