@@ -50,7 +50,7 @@ export class Pipeline {
   }
 
   /** Runs a stage at most once per pipeline (concurrent callers share the promise). */
-  private once<T extends Record<string, unknown>>(id: string, f: () => Promise<StageResult<T>>): Promise<StageResult<T>> {
+  protected once<T extends Record<string, unknown>>(id: string, f: () => Promise<StageResult<T>>): Promise<StageResult<T>> {
     let p = this.memo.get(id);
     if (!p) { p = f() as Promise<StageResult<Record<string, unknown>>>; this.memo.set(id, p); }
     return p as Promise<StageResult<T>>;
