@@ -43,7 +43,7 @@ export interface DiffGapConfig {
   /** Probability of training a row without its condition (classifier-free guidance). */
   condDropout: number;
   timesteps: number;
-  /** Radius C of the preprocessed embeddings (SPEC Decision 3). */
+  /** Radius C of the preprocessed embeddings (docs/spec.md, Decisions 3). */
   radius: number;
   train: PairedTrainConfig;
 }

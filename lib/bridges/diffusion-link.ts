@@ -113,7 +113,7 @@ export async function trainDiffusionLink(pairs: PairedEmbeddings, opts: { config
       loss: (batch, rng) => diffusionLinkLoss(model, c, batch, rng),
     });
     const dir = join(opts.outDir, 'model');
-    model.save(dir, { state: { step: c.train.steps }, meta: { train: { method: 'diffusion-link', ...c, seed: opts.seed } } });
+    await model.save(dir, { state: { step: c.train.steps }, meta: { train: { method: 'diffusion-link', ...c, seed: opts.seed } } });
     return { dir, loss: r.loss, seconds: r.seconds, stepsPerSecond: r.stepsPerSecond };
   } finally { model.dispose(); }
 }

@@ -8,7 +8,7 @@
 // (lib/train/, issue 12) when that lands.
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
-import { Adam, type ParamStore, checkpointExists, loadCheckpoint, lossAndGrads, saveCheckpoint } from '../nn/index.ts';
+import { Adam, type ParamStore, READ_EVERY, checkpointExists, loadCheckpoint, lossAndGrads, saveCheckpoint } from '../nn/index.ts';
 import { BatchSampler } from '../diffusion/train.ts';
 import { preprocessRows } from '../embeddings/preprocess.ts';
 import { DbridgeError } from '../util/errors.ts';
@@ -29,7 +29,7 @@ export interface PairedEmbeddings {
   nText: number;
 }
 
-/** Pairs of one embedded split with its train means (SPEC 1.1 preprocessing, radius C). */
+/** Pairs of one embedded split with its train means (docs/spec.md §1.1 preprocessing, radius C). */
 export function pairedEmbeddings(s: SplitEmbeddings, textMean: Float32Array, mediaMean: Float32Array, radius: number): PairedEmbeddings {
   const rowOf = new Map(s.index.images.map((im, i) => [String(im.image_id), i]));
   const owner = Int32Array.from(s.index.texts, (t, i) => {
@@ -99,24 +99,35 @@ export async function trainPaired(o: PairedLoopOptions): Promise<{ loss: number;
       start = ck.state.step;
       loss = ck.state.loss;
     }
-    const save = (step: number) => saveCheckpoint(o.outDir, { config: o.config, weights: o.params.toHost(), optimizer: opt.stateToHost(), state: { step, loss } });
+    const save = async (step: number) => saveCheckpoint(o.outDir, { config: o.config, weights: await o.params.toHost(), optimizer: await opt.stateToHost(), state: { step, loss } });
     const sampler = new BatchSampler(o.pairs.nText, train.batchSize, o.seed);
     const progress = o.quiet ? null : new Progress({ total: train.steps - start, label: o.label, unit: 'steps' });
-    for (let step = start; step < train.steps; step++) {
-      const rng = new Rng(o.seed).fork(`step${step}`);
-      const batch = pairBatch(o.pairs, sampler.indices(step));
-      const r = lossAndGrads(o.params, () => o.loss(batch, rng));
-      tf.dispose([batch.text, batch.media]);
-      if (!Number.isFinite(r.loss)) { tf.dispose(r.grads); throw new DbridgeError(`${o.label}: training diverged (loss ${r.loss}) at step ${step + 1}; try a lower learning rate`); }
-      opt.apply(r.grads);
-      tf.dispose(r.grads);
-      loss = r.loss;
-      progress?.update(step + 1 - start, { loss });
-      if ((step + 1) % train.checkpointEvery === 0 && step + 1 < train.steps) save(step + 1);
-      if ((step + 1) % 20 === 0) await new Promise((res) => setImmediate(res));
+    // the latest loss stays on the device; read every READ_EVERY steps and before checkpoints
+    let lossT: tf.Scalar | null = null, lossStep = start;
+    const readLoss = async () => {
+      if (!lossT) return;
+      loss = (await lossT.data())[0];
+      if (!Number.isFinite(loss)) throw new DbridgeError(`${o.label}: training diverged (loss ${loss}) by step ${lossStep + 1}; try a lower learning rate`);
+      progress?.update(lossStep + 1 - start, { loss });
+    };
+    try {
+      for (let step = start; step < train.steps; step++) {
+        const rng = new Rng(o.seed).fork(`step${step}`);
+        const batch = pairBatch(o.pairs, sampler.indices(step));
+        const r = lossAndGrads(o.params, () => o.loss(batch, rng));
+        tf.dispose([batch.text, batch.media]);
+        tf.dispose([opt.apply(r.grads), ...Object.values(r.grads)]);
+        lossT?.dispose();
+        lossT = r.loss; lossStep = step;
+        if ((step + 1) % READ_EVERY === 0) await readLoss();
+        if ((step + 1) % train.checkpointEvery === 0 && step + 1 < train.steps) { await readLoss(); await save(step + 1); }
+      }
+      await readLoss();
+    } finally {
+      (lossT as tf.Scalar | null)?.dispose();
     }
     progress?.finish({ loss });
-    if (start < train.steps || !checkpointExists(o.outDir)) save(Math.max(start, train.steps));
+    if (start < train.steps || !checkpointExists(o.outDir)) await save(Math.max(start, train.steps));
     const seconds = (Date.now() - t0) / 1000;
     return { loss, steps: train.steps - start, seconds, stepsPerSecond: (train.steps - start) / Math.max(1e-9, seconds) };
   } finally {

@@ -13,7 +13,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../tf.ts';
 import { backendName, initBackend } from '../../backend.ts';
-import { Adam, ParamStore, checkpointExists, loadCheckpoint, lossAndGrads, registerWasmKernels, saveCheckpoint } from '../../nn/index.ts';
+import { Adam, ParamStore, READ_EVERY, checkpointExists, loadCheckpoint, lossAndGrads, registerWasmKernels, saveCheckpoint } from '../../nn/index.ts';
 import { readWav, resample } from '../../data/audiocaps.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { writeJsonAtomic } from '../../util/fs.ts';
@@ -115,8 +115,8 @@ export class SoundEncoder implements Encoder {
     return this.encodeFeatures(this.features(clips), clips.length);
   }
 
-  logitScale(): number {
-    return Math.exp(this.params.get('logit_scale').dataSync()[0]);
+  async logitScale(): Promise<number> {
+    return Math.exp((await this.params.get('logit_scale').data())[0]);
   }
 
   dispose(): void { this.params.dispose(); }
@@ -232,8 +232,8 @@ export async function trainSoundEncoder(opts: TrainSoundEncoderOptions): Promise
     if (train.fixedTemperature !== null) tf.tidy(() => params.get('logit_scale').assign(tf.scalar(Math.log(1 / train.fixedTemperature!))));
   }
   const encoder = new SoundEncoder(params, config);
-  const save = (step: number, l: number, done: boolean) => saveCheckpoint<SoundEncoderConfig, TrainState>(opts.outDir, {
-    config, weights: params.toHost(), optimizer: new Map([...prefix(adam.stateToHost(), 'main.'), ...prefix(adamScale.stateToHost(), 'scale.')]),
+  const save = async (step: number, l: number, done: boolean) => saveCheckpoint<SoundEncoderConfig, TrainState>(opts.outDir, {
+    config, weights: await params.toHost(), optimizer: new Map([...prefix(await adam.stateToHost(), 'main.'), ...prefix(await adamScale.stateToHost(), 'scale.')]),
     state: { step, done, loss: l, seconds: (Date.now() - t0) / 1000, configHash: hash, provenance: provenance(backendName()) },
   });
 
@@ -248,41 +248,54 @@ export async function trainSoundEncoder(opts: TrainSoundEncoderOptions): Promise
     const stopAt = opts.maxStepsThisRun !== undefined ? Math.min(train.steps, step + opts.maxStepsThisRun) : train.steps;
     const progress = opts.quiet ? null : new Progress({ total: train.steps, label: 'train-sound-encoder', unit: 'steps' });
     const batch = new Float32Array(B * per);
-    for (; step < stopAt; step++) {
-      const rng = root.fork(`step/${step}`);
-      const idx = sampleDistinct(rng, entries.length, B);
-      const rows = idx.map((i) => tokenized[i][rng.int(tokenized[i].length)]);
-      idx.forEach((i, b) => batch.set(feats.subarray(i * per, (i + 1) * per), b * per));
-      const L = Math.min(arch.contextLength, Math.ceil(Math.max(...rows.map((r) => r.length)) / 4) * 4);
-      const ids = new Int32Array(B * L);
-      rows.forEach((r, b) => ids.set(r, b * L));
-      const x = tf.tensor4d(batch, [B, T, arch.patchFrames, arch.mels]);
-      const idT = tf.tensor2d(ids, [B, L], 'int32');
-      const lengths = rows.map((r) => r.length);
-      const res = lossAndGrads(params, () => clipLoss(audioForward(params, arch, x), textForward(params, arch, idT, lengths), params.get('logit_scale')));
-      tf.dispose([x, idT]);
-      if (!Number.isFinite(res.loss)) { tf.dispose(res.grads); throw new DbridgeError(`train-sound-encoder: loss became ${res.loss} at step ${step}; try a lower --lr`); }
-      const { logit_scale: scaleGrad, ...rest } = res.grads;
-      adam.apply(rest, lrAt(step, train));
-      if (train.fixedTemperature === null) adamScale.apply({ logit_scale: scaleGrad }, lrAt(step, train) * train.logitScaleLrMult);
-      tf.dispose(res.grads);
-      loss = res.loss;
-      progress?.update(step + 1, { loss });
-      if ((step + 1) % every === 0 && step + 1 < stopAt) save(step + 1, loss, false);
+    // the latest loss stays on the device; read every READ_EVERY steps and before checkpoints (lib/world/encoder.ts)
+    let lossT: tf.Scalar | null = null, lossStep = step;
+    const readLoss = async () => {
+      if (!lossT) return;
+      loss = (await lossT.data())[0];
+      if (!Number.isFinite(loss)) throw new DbridgeError(`train-sound-encoder: loss became ${loss} by step ${lossStep}; try a lower --lr`);
+      progress?.update(lossStep + 1, { loss });
+    };
+    try {
+      for (; step < stopAt; step++) {
+        const rng = root.fork(`step/${step}`);
+        const idx = sampleDistinct(rng, entries.length, B);
+        const rows = idx.map((i) => tokenized[i][rng.int(tokenized[i].length)]);
+        idx.forEach((i, b) => batch.set(feats.subarray(i * per, (i + 1) * per), b * per));
+        const L = Math.min(arch.contextLength, Math.ceil(Math.max(...rows.map((r) => r.length)) / 4) * 4);
+        const ids = new Int32Array(B * L);
+        rows.forEach((r, b) => ids.set(r, b * L));
+        const x = tf.tensor4d(batch, [B, T, arch.patchFrames, arch.mels]);
+        const idT = tf.tensor2d(ids, [B, L], 'int32');
+        const lengths = rows.map((r) => r.length);
+        const res = lossAndGrads(params, () => clipLoss(audioForward(params, arch, x), textForward(params, arch, idT, lengths), params.get('logit_scale')));
+        tf.dispose([x, idT]);
+        const { logit_scale: scaleGrad, ...rest } = res.grads;
+        const norms = [adam.apply(rest, lrAt(step, train))];
+        if (train.fixedTemperature === null) norms.push(adamScale.apply({ logit_scale: scaleGrad }, lrAt(step, train) * train.logitScaleLrMult));
+        tf.dispose([...norms, ...Object.values(res.grads)]);
+        lossT?.dispose();
+        lossT = res.loss; lossStep = step;
+        if ((step + 1) % READ_EVERY === 0) await readLoss();
+        if ((step + 1) % every === 0 && step + 1 < stopAt) { await readLoss(); await save(step + 1, loss, false); }
+      }
+      await readLoss();
+    } finally {
+      (lossT as tf.Scalar | null)?.dispose();
     }
     progress?.finish({ loss });
   }
   const trainSeconds = (Date.now() - tTrain) / 1000;
   const done = step >= train.steps;
-  if (step > startStep || startStep === 0) save(step, loss, done);
+  if (step > startStep || startStep === 0) await save(step, loss, done);
   let retrieval: RetrievalReport | undefined;
   const evalSplit = opts.evalSplit ?? 'test';
   if (done && evalSplit !== 'none') {
     retrieval = await evaluateSoundRetrieval(encoder, opts.worldDir, evalSplit);
-    writeJsonAtomic(join(opts.outDir, 'eval.json'), { retrieval, logitScale: encoder.logitScale(), step, provenance: provenance(backendName()) });
+    writeJsonAtomic(join(opts.outDir, 'eval.json'), { retrieval, logitScale: await encoder.logitScale(), step, provenance: provenance(backendName()) });
   }
   const result: TrainSoundEncoderResult = {
-    outDir: opts.outDir, step, loss, logitScale: encoder.logitScale(), seconds: (Date.now() - t0) / 1000,
+    outDir: opts.outDir, step, loss, logitScale: await encoder.logitScale(), seconds: (Date.now() - t0) / 1000,
     stepsPerSecond: (step - startStep) / Math.max(1e-9, trainSeconds), retrieval, done,
   };
   encoder.dispose();
