@@ -80,8 +80,8 @@ export function resolveAudioConfig(opts: AudioConfigOptions): AudioExperimentCon
     bridge: { M: { coco: 600, flickr30k: 400 }, steps: ddimSteps, batchSize: 256 },
     augment: { A: 400, steps: ddimSteps },
     decoder: paper
-      ? { lm: { hfDir: opts.gpt2 ?? 'models/gpt2' }, epochs: 10, batchSize: 40, lr: 2e-5, maxTrainCaptions: null }
-      : { lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true },
+      ? { lm: { hfDir: opts.gpt2 ?? 'models/gpt2' }, epochs: 10, batchSize: 40, lr: 2e-5, maxTrainCaptions: null, terminalPeriod: true }
+      : { lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true, terminalPeriod: true },
     generate: { maxTokens: 39, stopAtPeriod: true, batchSize: 64 },
     maxTestImages: paper ? null : 500,
     decapMemory: smoke ? 500 : 5000,

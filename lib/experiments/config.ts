@@ -54,6 +54,12 @@ export interface ExperimentConfig {
     maxTrainCaptions: number | null;
     /** Batch captions of similar length together (less padding; the reference shuffles freely). */
     bucketByLength?: boolean;
+    /**
+     * End every training caption with a full stop when it has none, so the decoder learns where
+     * captions end (generation stops at '.'): AudioCaps-style captions have no final stop. Scores do
+     * not change (the PTB tokenizer drops punctuation). Default false (COCO's captions end with one).
+     */
+    terminalPeriod?: boolean;
   };
   generate: { maxTokens: number; stopAtPeriod: boolean; batchSize: number };
   /** Images of the test split captioned per run (null: all). */

@@ -213,7 +213,8 @@ export class Pipeline {
         const means = loadMeans(emb.output.dir);
         const rows = this.decoderRows(train.nText);
         const all = train.index.texts.map((t) => t.caption);
-        const captions = rows ? rows.map((r) => all[r]) : all;
+        const picked = rows ? rows.map((r) => all[r]) : all;
+        const captions = d.terminalPeriod ? picked.map((c) => (/[.!?]\s*$/.test(c) ? c : `${c.trimEnd()}.`)) : picked;
         // the augmented file already holds exactly these rows, in this order
         const inputs = aug ? toFloat32(readNpy(aug.output.file)) : rows ? gatherRows(train.text, train.d, rows) : train.text;
         if (inputs.length !== captions.length * train.d) throw new DbridgeError(`decoder inputs hold ${inputs.length / train.d} rows for ${captions.length} captions`);

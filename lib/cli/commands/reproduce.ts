@@ -7,18 +7,22 @@ import { resolveConfig, resultsDirName } from '../../experiments/config.ts';
 import { reproduce, TABLE_IDS } from '../../experiments/run.ts';
 import { REPO_ROOT } from '../../util/provenance.ts';
 import { checkOutputDir } from '../../util/fs.ts';
+import { AUDIO_DATASETS, isAudioDataset } from '../../experiments/audio-config.ts';
+import { DbridgeError } from '../../util/errors.ts';
 
 const spec = defineCommand({
   name: 'reproduce',
   summary: "reproduce every table of the paper (Tables 1-5 and the cost) with the paper's numbers beside ours",
-  usage: '[--dataset world|coco|flickr30k] [--scale smoke|mini|paper] [--variant official|paper] [--seed S] [--tables table1,...]',
+  usage: '[--dataset world|coco|flickr30k|sound|audiocaps|clotho] [--scale smoke|mini|paper] [--variant official|paper] [--seed S] [--tables table1,...]',
   description: [
     'Stages (world, encoder, embeddings, diffusion model, augmentation, decoders, captions, scores) are cached under',
     '--cache by a hash of their settings and inputs: re-running reuses finished work, an interrupted run resumes, and',
     'a changed setting recomputes only what depends on it. Results: <out>/table1..5.{json,csv,md}, cost.*, summary.md.',
+    'Audio (--dataset sound|audiocaps|clotho): the audio table instead (captioning, gap panel, retrieval) with Plain,',
+    'noise injection, DeCap, Diffusion Bridge, Diffusion-Link and DiffGAP: <out>/audio_*.{json,csv,md} (docs/audio.md).',
   ].join('\n'),
   options: [
-    { name: 'dataset', type: 'string', default: 'world', choices: ['world', 'coco', 'flickr30k'], help: 'built-in world or real data (see dbridge check-data)' },
+    { name: 'dataset', type: 'string', default: 'world', choices: ['world', 'coco', 'flickr30k', ...AUDIO_DATASETS], help: 'built-in world or real data (see dbridge check-data); sound / audiocaps / clotho: the audio table' },
     { name: 'scale', type: 'string', default: 'mini', choices: ['smoke', 'mini', 'paper'], help: 'smoke (seconds per stage), mini (default, ~15 min on 2 CPU cores), paper (real data, GPU)' },
     { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'what the released code does, or what the paper text says (docs/spec.md, Decisions)' },
     { name: 'denoiser', type: 'string', choices: ['unet1d', 'resmlp'], help: 'override the scale\'s denoiser (world mini uses a ResMLP for speed; smoke and paper the Unet1D)' },
@@ -27,6 +31,7 @@ const spec = defineCommand({
     { name: 'cache', type: 'string', default: join(REPO_ROOT, 'data', 'cache'), help: 'stage cache folder' },
     { name: 'data-root', type: 'string', default: join(REPO_ROOT, 'data'), help: 'where coco/ and flickr30k/ live (real data)' },
     { name: 'clip-model', type: 'string', default: join(REPO_ROOT, 'models', 'clip-vit-base-patch32'), help: 'CLIP folder (transformers.js layout) or hub id, for real data' },
+    { name: 'clap-model', type: 'string', default: join(REPO_ROOT, 'models', 'clap-htsat-unfused'), help: 'CLAP folder (transformers.js layout) or hub id, for audiocaps / clotho' },
     { name: 'gpt2', type: 'string', default: join(REPO_ROOT, 'models', 'gpt2'), help: 'Hugging Face GPT-2 folder for --scale paper' },
   ],
   check(args) {
@@ -35,6 +40,20 @@ const spec = defineCommand({
   },
   async run(args) {
     const backend = await initBackend(args.backend);
+    if (isAudioDataset(args.dataset)) {
+      if (args.tables !== undefined || args.denoiser !== undefined) throw new DbridgeError('--tables and --denoiser apply to the image tables; the audio table runs all of its panels (docs/audio.md)');
+      const { resolveAudioConfig } = await import('../../experiments/audio-config.ts');
+      const { reproduceAudio } = await import('../../experiments/audio-run.ts');
+      const cfg = resolveAudioConfig({
+        dataset: args.dataset, scale: args.scale, variant: args.variant, seed: args.seed,
+        dataRoot: args.dataRoot, clapModel: args.clapModel, gpt2: args.gpt2,
+      });
+      const outDir = args.out ?? join(REPO_ROOT, 'results', resultsDirName(cfg as never));
+      const r = await reproduceAudio({ cfg, backend, outDir, cacheRoot: args.cache });
+      console.log(r.summary);
+      console.error(`dbridge: results written to ${outDir}`);
+      return;
+    }
     const cfg = resolveConfig({
       dataset: args.dataset, scale: args.scale, variant: args.variant, seed: args.seed,
       dataRoot: args.dataRoot, clipModel: args.clipModel, gpt2: args.gpt2, denoiser: args.denoiser,
