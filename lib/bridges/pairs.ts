@@ -78,6 +78,8 @@ export interface PairedLoopOptions {
   /** The batch loss: pairs of the batch, a per-step Rng (timesteps, noise). */
   loss(batch: { text: tf.Tensor2D; media: tf.Tensor2D }, rng: Rng): tf.Scalar;
   quiet?: boolean;
+  /** Stop after this many steps of this call, checkpointing (tests simulate an interruption). */
+  stopAfter?: number;
 }
 
 /** Runs the loop; returns the last loss, steps done now and the seconds taken. */
@@ -110,8 +112,9 @@ export async function trainPaired(o: PairedLoopOptions): Promise<{ loss: number;
       if (!Number.isFinite(loss)) throw new DbridgeError(`${o.label}: training diverged (loss ${loss}) by step ${lossStep + 1}; try a lower learning rate`);
       progress?.update(lossStep + 1 - start, { loss });
     };
+    const stopAt = o.stopAfter !== undefined ? Math.min(train.steps, start + o.stopAfter) : train.steps;
     try {
-      for (let step = start; step < train.steps; step++) {
+      for (let step = start; step < stopAt; step++) {
         const rng = new Rng(o.seed).fork(`step${step}`);
         const batch = pairBatch(o.pairs, sampler.indices(step));
         const r = lossAndGrads(o.params, () => o.loss(batch, rng));
@@ -120,16 +123,16 @@ export async function trainPaired(o: PairedLoopOptions): Promise<{ loss: number;
         lossT?.dispose();
         lossT = r.loss; lossStep = step;
         if ((step + 1) % READ_EVERY === 0) await readLoss();
-        if ((step + 1) % train.checkpointEvery === 0 && step + 1 < train.steps) { await readLoss(); await save(step + 1); }
+        if ((step + 1) % train.checkpointEvery === 0 && step + 1 < stopAt) { await readLoss(); await save(step + 1); }
       }
       await readLoss();
     } finally {
       (lossT as tf.Scalar | null)?.dispose();
     }
     progress?.finish({ loss });
-    if (start < train.steps || !checkpointExists(o.outDir)) await save(Math.max(start, train.steps));
+    if (start < stopAt || !checkpointExists(o.outDir)) await save(Math.max(start, stopAt));
     const seconds = (Date.now() - t0) / 1000;
-    return { loss, steps: train.steps - start, seconds, stepsPerSecond: (train.steps - start) / Math.max(1e-9, seconds) };
+    return { loss, steps: stopAt - start, seconds, stepsPerSecond: (stopAt - start) / Math.max(1e-9, seconds) };
   } finally {
     opt.dispose();
   }

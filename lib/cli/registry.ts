@@ -3,7 +3,8 @@
 
 export const COMMANDS: Record<string, { file: string; summary: string }> = {
   world: { file: 'world', summary: 'generate the built-in image-caption world (Karpathy JSON + PNG)' },
-  'train-encoder': { file: 'train-encoder', summary: "train the world's small contrastive dual encoder" },
+  'sound-world': { file: 'sound-world', summary: 'generate the built-in sound world (WAV + AudioCaps CSV + Karpathy JSON)' },
+  'train-encoder': { file: 'train-encoder', summary: "train the world's (or the sound world's) small contrastive dual encoder" },
   embed: { file: 'embed', summary: 'embed a dataset with an encoder (world encoder or CLIP) into .npy files' },
   gap: { file: 'gap', summary: 'modality-gap statistics of embedded data (JSON)' },
   'train-diffusion': { file: 'train-diffusion', summary: 'train the diffusion model on text embeddings' },

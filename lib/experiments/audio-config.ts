@@ -23,7 +23,7 @@ export function isAudioDataset(d: string | undefined): d is AudioDataset {
 export interface AudioSettings {
   world: { scale: 'smoke' | 'mini'; sizes?: Partial<SoundWorldSizes> };
   encoder: { kind: 'sound'; steps?: number; batchSize?: number } | { kind: 'clap'; model: string };
-  /** Real data: per split the caption CSV, and the audio folder (AudioCaps / Clotho layouts). */
+  /** Real data: per split the caption CSV, and the audio folder (AudioCaps / Clotho layouts; `{split}` in it = one folder per split). */
   data: { captions: Record<string, string>; audio: string; fileTemplate?: string } | null;
   /** Bridging start step M for Diffusion Bridge and Diffusion-Link (no audio value is published; MSCOCO's 600). */
   M: number;

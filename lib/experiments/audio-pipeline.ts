@@ -106,13 +106,17 @@ export class AudioPipeline extends Pipeline {
         const subset = /clotho_captions_(\w+)\.csv$/.exec(set.file)?.[1];
         if (format === 'clotho' && subset && existsSync(join(data.audio, subset))) for (const c of set.clips) c.file = join(subset, c.file);
       }
+      // per-split audio folders: an audio path with {split} (e.g. the sound world's audio/{split})
+      const at = data.audio.indexOf('{split}');
+      const audioRoot = at < 0 ? data.audio : data.audio.slice(0, at);
+      if (at >= 0) for (const { split, set } of sets) for (const c of set.clips) c.file = join(data.audio.slice(at).replace('{split}', split), c.file);
       const splits = audioEmbedSplits(sets);
-      const miss = missingMedia(data.audio, splits);
-      if (miss.count) throw new DbridgeError(`${miss.count} audio files are missing under ${data.audio} (e.g. ${miss.missing.join(', ')}); see docs/audio.md`);
+      const miss = missingMedia(audioRoot, splits);
+      if (miss.count) throw new DbridgeError(`${miss.count} audio files are missing under ${audioRoot} (e.g. ${miss.missing.join(', ')}); see docs/audio.md`);
       return this.cache.run('embed', { domain, dataset: format, modality: 'audio', captions: data.captions, audio: data.audio }, [enc], async (dir) => {
         const encoder = await this.openAudioEncoder();
         try {
-          await embedDataset({ outDir: dir, encoder, dataset: format, modality: 'audio', splits, loadMedia: audioFolderLoader(data.audio) });
+          await embedDataset({ outDir: dir, encoder, dataset: format, modality: 'audio', splits, loadMedia: audioFolderLoader(audioRoot) });
         } finally { encoder.dispose?.(); }
         return { dir };
       });

@@ -17,3 +17,8 @@ export * from './bootstrap.ts';
 export * from './claims.ts';
 export * from './references.ts';
 export * from './oracle.ts';
+export * from './audio-config.ts';
+export * from './audio-tables.ts';
+export * from './audio-pipeline.ts';
+export * from './audio-run.ts';
+export * from './audio-notebook.ts';

@@ -20,6 +20,7 @@ import {
   audioEmbedSplits, audioFolderLoader, findKarpathyJson, folderFingerprint, imageFolderLoader, karpathyEmbedSplits, missingMedia,
 } from '../../embed/sources.ts';
 import { DTYPE_SUFFIX } from '../../encoders/hf.ts';
+import { SOUND_FILES } from '../../world/sound/scales.ts';
 import { provenance } from '../../util/provenance.ts';
 
 const EMBED_OPTIONS = [
@@ -95,6 +96,18 @@ export function planEmbed(args: ArgsOf<typeof EMBED_OPTIONS>): EmbedPlan {
     if (args.encoder === undefined) throw new DbridgeError('embed: --world needs --encoder DIR (the trained world encoder)');
     if (args.world === undefined) throw new DbridgeError('embed: --encoder needs --world DIR (the generated world)');
     const worldDir = args.world, encoderDir = args.encoder;
+    if (existsSync(join(worldDir, SOUND_FILES.meta))) {
+      // the sound world: its clips are WAVs, the encoder the sound world's (audio.npy per split)
+      const file = args.karpathy ?? join(worldDir, SOUND_FILES.dataset);
+      const ds = loadKarpathy(file, { dataset: 'sound', mergeRestval: true });
+      const mediaDir = args.audio ?? worldDir;
+      return {
+        fingerprint: () => folderFingerprint(encoderDir, ['weights.safetensors', 'config.json']),
+        dataset: 'sound', modality: 'audio', splits: karpathyEmbedSplits(ds, only), mediaDir, loadMedia: audioFolderLoader(mediaDir),
+        encoder: async () => (await import('../../world/sound/encoder.ts')).loadSoundEncoder(encoderDir),
+        extraMeta: { encoder_path: resolve(encoderDir), karpathy: resolve(file), media_dir: resolve(mediaDir) },
+      };
+    }
     const file = args.karpathy ?? findKarpathyJson(worldDir);
     const ds = loadKarpathy(file, { dataset: args.dataset, mergeRestval: true });
     const mediaDir = args.images ?? worldDir;

@@ -13,12 +13,14 @@ import { trainingFolder, trainInto } from '../outputs.ts';
 import { initBackend } from '../../backend.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { DEFAULT_ARCH, DEFAULT_TRAIN, SMOKE_BATCH, SMOKE_DIM, SMOKE_STEPS, trainWorldEncoder } from '../../world/encoder.ts';
+import { SOUND_FILES } from '../../world/sound/scales.ts';
 
 const spec = defineCommand({
   name: 'train-encoder',
   summary: "train the world's small contrastive dual encoder",
   usage: '--world DIR --out DIR [--steps N] [--resume | --force]',
   description: 'Writes weights.safetensors, optimizer.safetensors, config.json, state.json and eval.json (test retrieval) to --out. ' +
+    'A sound world (dbridge sound-world) trains the CLAP-like sound encoder (log-mel audio tower, the same text tower; --image-layers sets its audio blocks). ' +
     'An interrupted run continues with --resume (same batches as an uninterrupted run).',
   options: [
     { name: 'world', type: 'string', required: true, help: 'generated world folder (dbridge world --out)' },
@@ -50,10 +52,12 @@ const spec = defineCommand({
     if (args.imageLayers !== undefined) arch.imageLayers = args.imageLayers;
     if (args.textLayers !== undefined) arch.textLayers = args.textLayers;
     const fixedTemperature = args.learnTemperature ? null : args.temperature;
-    const train = (outDir: string, o: { resume: boolean; force: boolean }) => trainWorldEncoder({
-      fixedTemperature, worldDir: args.world, outDir, seed: args.seed, steps: args.steps, batchSize: args.batchSize, lr: args.lr,
-      arch, evalSplit: args.evalSplit, quiet: args.quiet, ...o,
-    });
+    const common = { fixedTemperature, worldDir: args.world, seed: args.seed, steps: args.steps, batchSize: args.batchSize, lr: args.lr, evalSplit: args.evalSplit, quiet: args.quiet };
+    const sound = existsSync(join(args.world, SOUND_FILES.meta)); // a sound world: its CLAP-like encoder
+    const { imageLayers, ...shared } = arch;
+    const train = async (outDir: string, o: { resume: boolean; force: boolean }) => sound
+      ? (await import('../../world/sound/encoder.ts')).trainSoundEncoder({ ...common, outDir, arch: { ...shared, ...(imageLayers !== undefined ? { audioLayers: imageLayers } : {}) }, ...o })
+      : trainWorldEncoder({ ...common, outDir, arch, ...o });
     const holdsEncoder = (dir: string) => ['state.json', 'weights.safetensors', 'config.json', 'eval.json'].some((f) => existsSync(join(dir, f)));
     let r: Awaited<ReturnType<typeof trainWorldEncoder>>;
     if (args.force && folderHasContent(args.out)) {
