@@ -61,7 +61,7 @@ export function resolveAudioConfig(opts: AudioConfigOptions): AudioExperimentCon
   // (lib/diffusion/denoisers/resmlp.ts) of this width, trained for these steps (docs/audio.md).
   const width = smoke ? 128 : paper ? 1024 : 256;
   const diffusion = smoke
-    ? { config: 'smoke', steps: 300, batchSize: 64, lr: 1e-3, denoiser: { kind: 'resmlp', width, blocks: 3, timeDim: 64 } }
+    ? { config: 'smoke', steps: 200, batchSize: 64, lr: 1e-3, denoiser: { kind: 'resmlp', width, blocks: 3, timeDim: 64 } }
     : paper ? { config: 'resmlp' }
       : { config: 'mini', steps: 800, batchSize: 64, lr: 1e-3, denoiser: { kind: 'resmlp', width, blocks: 3, timeDim: 128 } };
   const real = dataset !== 'sound';
