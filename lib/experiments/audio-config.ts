@@ -58,12 +58,14 @@ export function resolveAudioConfig(opts: AudioConfigOptions): AudioExperimentCon
   const smoke = scale === 'smoke', paper = scale === 'paper';
   const root = opts.dataRoot ?? 'data';
   // One network and budget for all three diffusion methods: a Diffusion-Link-style ResMLP
-  // (lib/diffusion/denoisers/resmlp.ts) of this width, trained for these steps (docs/audio.md).
+  // (lib/diffusion/denoisers/resmlp.ts) of this width, trained for these steps (docs/audio.md). Mini:
+  // 600 steps of 64 pairs each, sized with the decoders' 5,000 captions so that the whole table fits
+  // 10 minutes of one 2-core machine (measured, docs/audio.md).
   const width = smoke ? 128 : paper ? 1024 : 256;
   const diffusion = smoke
     ? { config: 'smoke', steps: 200, batchSize: 64, lr: 1e-3, denoiser: { kind: 'resmlp', width, blocks: 3, timeDim: 64 } }
     : paper ? { config: 'resmlp' }
-      : { config: 'mini', steps: 800, batchSize: 64, lr: 1e-3, denoiser: { kind: 'resmlp', width, blocks: 3, timeDim: 128 } };
+      : { config: 'mini', steps: 600, batchSize: 64, lr: 1e-3, denoiser: { kind: 'resmlp', width, blocks: 3, timeDim: 128 } };
   const real = dataset !== 'sound';
   const data = !real ? null : dataset === 'audiocaps'
     ? { captions: { train: `${root}/audiocaps/train.csv`, val: `${root}/audiocaps/val.csv`, test: `${root}/audiocaps/test.csv` }, audio: `${root}/audiocaps/audio`, fileTemplate: '{youtube_id}.wav' }
@@ -81,14 +83,15 @@ export function resolveAudioConfig(opts: AudioConfigOptions): AudioExperimentCon
     augment: { A: 400, steps: ddimSteps },
     decoder: paper
       ? { lm: { hfDir: opts.gpt2 ?? 'models/gpt2' }, epochs: 10, batchSize: 40, lr: 2e-5, maxTrainCaptions: null, terminalPeriod: true }
-      : { lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true, terminalPeriod: true },
+      : { lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 5000, bucketByLength: true, terminalPeriod: true },
     generate: { maxTokens: 39, stopAtPeriod: true, batchSize: 64 },
     maxTestImages: paper ? null : 500,
     decapMemory: smoke ? 500 : 5000,
     table1: { maxImages: smoke ? 40 : 500, noiseVariance: 0.016 },
     audio: {
       world: { scale: smoke ? 'smoke' : 'mini' },
-      encoder: real ? { kind: 'clap', model: opts.clapModel ?? 'models/clap-htsat-unfused' } : { kind: 'sound', steps: smoke ? 60 : undefined },
+      // mini: 400 encoder steps (the image world's 500 would not leave the 10-minute budget room for three diffusion methods)
+      encoder: real ? { kind: 'clap', model: opts.clapModel ?? 'models/clap-htsat-unfused' } : { kind: 'sound', steps: smoke ? 60 : 400 },
       data,
       M: 600,
       // chosen on the smoke sound world's VAL split (docs/audio.md): injecting the audio embedding
