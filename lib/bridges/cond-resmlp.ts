@@ -54,7 +54,7 @@ export class CondResMLP {
   private p(name: string): tf.Variable { return this.params.get(name); }
 
   /** x, cond: [B, L]; t: timesteps; dir: one direction per row. Returns [B, L]. */
-  apply(x: tf.Tensor2D, t: tf.Tensor1D | number, cond: tf.Tensor2D, dir: Int32Array): tf.Tensor2D {
+  apply(x: tf.Tensor2D, t: tf.Tensor1D | number | Int32Array, cond: tf.Tensor2D, dir: Int32Array): tf.Tensor2D {
     const { length: L, width: W, blocks, timeDim, directions } = this.config;
     const B = x.shape[0];
     if (x.shape[1] !== L || cond.shape[0] !== B || cond.shape[1] !== L) throw new DbridgeError(`cond-resmlp: x [${x.shape}] and condition [${cond.shape}] must both be [B, ${L}]`);

@@ -56,8 +56,11 @@ export interface GapPanelInput {
   /** Train-split modality means (docs/spec.md §1.1). */
   textMean: Float32Array;
   imageMean: Float32Array;
-  /** Bridged image rows [nImage, d] (any norm) by start step M. */
-  bridged?: { M: number; rows: Float32Array }[];
+  /**
+   * Bridged image rows [nImage, d] (any norm) by start step M; `id` / `label` name the row when the
+   * rows come from another bridge than Diffusion Bridge (the audio table's Diffusion-Link, DiffGAP).
+   */
+  bridged?: { M: number; rows: Float32Array; id?: string; label?: string }[];
 }
 
 const summary = (s: ReturnType<typeof spectrum>): SpectrumSummary => ({ rank: s.rank, participationRatio: +s.participationRatio.toFixed(3), dims90: s.dims90, dims99: s.dims99 });
@@ -98,7 +101,7 @@ export function gapPanel(input: GapPanelInput, opts: { seed?: number; mmdRows?: 
   const rows = [
     row('raw', 'raw embeddings', null, tRaw, vRaw, sigmaRaw),
     row('preprocessed', 'preprocessed (M = 0: modality means removed)', 0, tPre, vPre, sigmaPre),
-    ...(input.bridged ?? []).filter((b) => b.M > 0).map((b) => row(`bridged:M=${b.M}`, `bridged, M = ${b.M}`, b.M, tPre, l2NormalizeRows(b.rows, nV, d), sigmaPre)),
+    ...(input.bridged ?? []).filter((b) => b.M > 0).map((b) => row(b.id ?? `bridged:M=${b.M}`, b.label ?? `bridged, M = ${b.M}`, b.M, tPre, l2NormalizeRows(b.rows, nV, d), sigmaPre)),
   ];
   return {
     images: nV, texts: nT, dim: d,

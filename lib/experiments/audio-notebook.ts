@@ -10,7 +10,7 @@ import { resolveAudioConfig, type AudioExperimentConfig } from './audio-config.t
 import { AudioPipeline } from './audio-pipeline.ts';
 import { AUDIO_CAPTIONING } from './audio-tables.ts';
 import {
-  type AudioRunContext, type TestViews, audioClaims, runAudioCaptioning, runAudioGap, runAudioRetrieval, testViews, writeAudioTable, readCaptions,
+  type AudioRunContext, type TestViews, audioClaims, runAudioCaptioning, runAudioGap, runAudioRetrieval, testViews, writeAudioTable,
 } from './audio-run.ts';
 import type { ResultTable } from './report.ts';
 import { readSoundWorldEntries } from '../world/sound/generate.ts';
@@ -68,9 +68,8 @@ export async function soundExamples(s: AudioSession, n = 3): Promise<{ file: str
 export async function methodCaptions(s: AudioSession, n = 3): Promise<string> {
   const lines = ['| method | ' + Array.from({ length: n }, (_, i) => `clip ${i}`).join(' | ') + ' |', `|---|${Array.from({ length: n }, () => '---').join('|')}|`];
   for (const run of AUDIO_CAPTIONING.runs) {
-    const main = s.cfg.domains.main;
-    const caps = readCaptions((await s.pipeline.captions(main, main, run as never)).output.file).slice(0, n);
-    lines.push(`| ${run.row} | ${caps.map((c) => c.caption.replace(/\|/g, '/')).join(' | ')} |`);
+    const caps = (await s.pipeline.captionList(run)).slice(0, n);
+    if (caps.length) lines.push(`| ${run.row} | ${caps.map((c) => c.caption.replace(/\|/g, '/')).join(' | ')} |`);
   }
   return lines.join('\n');
 }

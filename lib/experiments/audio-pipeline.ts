@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Pipeline, type Log } from './pipeline.ts';
 import type { StageResult } from './cache.ts';
-import type { CaptionRun } from './tables.ts';
+import type { CaptionRun, ReferenceKind, TableRun } from './tables.ts';
 import type { ExperimentConfig } from './config.ts';
 import { type AudioExperimentConfig, diffgapConfig, linkConfig } from './audio-config.ts';
 import { loadSplit, loadMeans, type SplitEmbeddings } from './data.ts';
@@ -19,6 +19,7 @@ import { toFloat32 } from '../io/dtype.ts';
 import { readJson, writeJsonAtomic } from '../util/fs.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { generateSoundWorld, SOUND_WORLD_VERSION } from '../world/sound/generate.ts';
+import { SOUND_FILES } from '../world/sound/scales.ts';
 import { SOUND_ENCODER_RECIPE, loadSoundEncoder, trainSoundEncoder } from '../world/sound/encoder.ts';
 import { loadKarpathy } from '../data/karpathy.ts';
 import { loadAudioCaptions } from '../data/audiocaps.ts';
@@ -123,6 +124,22 @@ export class AudioPipeline extends Pipeline {
     });
   }
 
+  /** The sound world's Karpathy file (reference rows read their random / frequent / held-out captions from it). */
+  protected override async karpathyFile(domain: string): Promise<{ file: string; input: StageResult<unknown> | string }> {
+    if (this.acfg.dataset !== 'sound') throw new DbridgeError(`${this.acfg.dataset} has no Karpathy-format file (its captions are CSVs)`);
+    const w = await this.world(domain);
+    return { file: join(w.output.dir, SOUND_FILES.dataset), input: w };
+  }
+
+  /** Reference rows; on AudioCaps / Clotho only the nearest train caption (the others need a Karpathy file). */
+  override references(target: string, kind: ReferenceKind): Promise<StageResult<{ file: string | null; unavailable: string | null }>> {
+    if (this.acfg.dataset === 'sound' || kind === 'nearest-caption') return super.references(target, kind);
+    return Promise.resolve({
+      dir: '', key: `reference:${this.acfg.dataset}:${kind}:unavailable`, cached: true, seconds: 0,
+      output: { file: null, unavailable: `not computed on ${this.acfg.dataset}: the ${kind} row reads a Karpathy-format file, and the audio datasets' captions are CSVs` },
+    });
+  }
+
   // ---------------------------------------------------------------- the paired bridges
   /** Diffusion-Link trained on the paired train embeddings of `domain`. */
   diffusionLink(domain: string): Promise<StageResult<{ dir: string }>> {
@@ -201,8 +218,8 @@ export class AudioPipeline extends Pipeline {
     return split === 'test' ? this.cfg.maxTestImages : null;
   }
 
-  override captions(source: string, target: string, run: CaptionRun | AudioCaptionRun): Promise<StageResult<{ file: string; seconds: number }>> {
-    if (!PAIRED.has(run.test)) return super.captions(source, target, run as CaptionRun);
+  override captions(source: string, target: string, run: TableRun | AudioCaptionRun): Promise<StageResult<{ file: string | null; seconds?: number; unavailable?: string | null }>> {
+    if (!('test' in run) || !PAIRED.has(run.test)) return super.captions(source, target, run as TableRun);
     if (source !== target) throw new DbridgeError('the paired bridges are run in-domain only');
     return this.once(`captions:${source}:${run.train}:${run.test}`, async () => {
       const dec = await this.decoder(source, run.train);
@@ -211,7 +228,7 @@ export class AudioPipeline extends Pipeline {
       return this.cache.run('captions', { test: run.test, generate: this.cfg.generate, limit: this.cfg.maxTestImages }, [dec, emb, made], async (dir) => {
         const split = this.limitSplit(loadSplit(emb.output.dir, 'test'), 'test');
         // the paired bridges' outputs are unit vectors in the text space, read as bridged ones are
-        const inputs = applyTestTreatment(toFloat32(readNpy(made.output.file)), split.d, { treatment: 'bridged' });
+        const inputs = await applyTestTreatment(toFloat32(readNpy(made.output.file)), split.d, { treatment: 'bridged' });
         const decoder = loadDecoder(dec.output.dir);
         try {
           const t0 = Date.now();
@@ -224,10 +241,11 @@ export class AudioPipeline extends Pipeline {
     });
   }
 
-  /** The generated captions of a run (COCO results), for the table's distinct-caption count and examples. */
-  async captionList(run: AudioCaptionRun): Promise<{ image_id: number | string; caption: string }[]> {
+  /** The captions of a row (COCO results), for the notebook's examples; [] when the row has none. */
+  async captionList(run: TableRun | AudioCaptionRun): Promise<{ image_id: number | string; caption: string }[]> {
     const main = this.cfg.domains.main;
-    return readJson(((await this.captions(main, main, run)).output.file), 'captions');
+    const file = (await this.captions(main, main, run)).output.file;
+    return file === null ? [] : readJson(file, 'captions');
   }
 }
 

@@ -16,7 +16,8 @@ import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
 import { provenance } from '../util/provenance.ts';
 import { l2NormalizeRows } from '../embeddings/normalize.ts';
 import { preprocessRows } from '../embeddings/preprocess.ts';
-import { gapStatistics } from '../embeddings/gap.ts';
+import { gapPanel } from '../embeddings/panel.ts';
+import { Rng } from '../util/rng.ts';
 import { retrievalFromSimilarity } from '../world/encoder.ts';
 import { AUDIO_GIVEN_TEXT, TEXT_GIVEN_AUDIO } from '../bridges/diffgap.ts';
 import { saveFigure } from '../plots/vega.ts';
@@ -41,6 +42,8 @@ export interface TestViews {
   split: SplitEmbeddings;
   /** Caption rows in clip order and, for each, its clip. */
   owner: number[];
+  /** Caption rows as the encoder gave them, then L2-normalised, then with the text mean removed (unit). */
+  textRawRows: Float32Array;
   textRaw: Float32Array;
   textPrep: Float32Array;
   /** Unit rows per representation [nClip, d]. */
@@ -68,7 +71,7 @@ export async function testViews(p: AudioPipeline): Promise<TestViews> {
   };
   const gen = toFloat32(readNpy((await p.diffgapGenerated(main, 'test', AUDIO_GIVEN_TEXT)).output.file));
   return {
-    split: s, owner: caps.owner, textRaw: l2NormalizeRows(caps.rows, caps.n, d), textPrep: preprocessRows(caps.rows, caps.n, d, means.text, 1),
+    split: s, owner: caps.owner, textRawRows: caps.rows, textRaw: l2NormalizeRows(caps.rows, caps.n, d), textPrep: preprocessRows(caps.rows, caps.n, d, means.text, 1),
     reps, audioFromText: l2NormalizeRows(gen, caps.n, d), audioPrep,
   };
 }
@@ -99,25 +102,67 @@ function pairedPerClip(v: TestViews, rep: AudioRepresentation): Map<string | num
 export async function runAudioGap(p: AudioPipeline, ctx: AudioRunContext, v?: TestViews): Promise<ResultTable> {
   const views = v ?? await testViews(p);
   const d = views.split.d;
+  const means = loadMeans((await p.embeddings(p.cfg.domains.main)).output.dir);
+  const T = 1000; // DiffGAP generates from pure noise: its "start step" is the whole chain
+  const panel = gapPanel({
+    text: views.textRawRows, image: views.split.image.subarray(0, views.split.nImage * d), d, textToImage: views.owner, textMean: means.text, imageMean: means.image,
+    bridged: [
+      { M: p.M(), rows: views.reps.bridged, id: 'DiffusionBridge' },
+      { M: p.M(), rows: views.reps['diffusion-link'], id: 'DiffusionLink' },
+      { M: T, rows: views.reps.diffgap, id: 'DiffGAP' },
+    ],
+  }, { seed: ctx.cfg.seed });
+  const panelId: Record<string, string> = { raw: 'raw', 'mean-removed': 'preprocessed', DiffusionBridge: 'DiffusionBridge', DiffusionLink: 'DiffusionLink', DiffGAP: 'DiffGAP' };
   const rows: ResultRow[] = AUDIO_GAP_PANEL.rows.map((r) => {
-    const text = r.rep === 'raw' ? views.textRaw : views.textPrep;
-    const g = gapStatistics({ text, image: views.reps[r.rep], d, textToImage: views.owner }, { seed: ctx.cfg.seed });
+    const pr = panel.rows.find((x) => x.id === panelId[r.row])!;
     const per = [...pairedPerClip(views, r.rep).values()];
     return {
       id: r.row, label: r.label, paper: null,
       ours: {
-        paired: +(per.reduce((a, b) => a + b, 0) / per.length).toFixed(4), unpaired: +g.raw.unpairedImageText.toFixed(4),
-        centroid: +g.centroid.raw.distance.toFixed(4), separability: +g.separability.raw.toFixed(4),
+        paired: +(per.reduce((a, b) => a + b, 0) / per.length).toFixed(4), unpaired: +unpairedCos(views, r.rep, ctx.cfg.seed).toFixed(4),
+        centroid: +pr.centroidDistance.toFixed(4), rmg: +pr.relativeModalityGap.toFixed(4), mmd2: +pr.mmd2.toFixed(4),
+        separability: +pr.separability.toFixed(4), participation: +pr.imageParticipationRatio.toFixed(2),
       },
-      details: { pairedTextText: g.raw.pairedTextText, unpairedTextText: g.raw.unpairedTextText, pairs: g.pairs },
+      details: { i2tR1: pr.i2tR1, t2iR1: pr.t2iR1, imageRank: pr.imageRank },
     };
   });
-  const tt = rows.find((r) => r.id === 'mean-removed')!.details!.pairedTextText as number;
+  const tt = pairedTextText(views);
   return {
     ...base(ctx, AUDIO_GAP_PANEL.id, `${AUDIO_GAP_PANEL.title} (${domainLabel(ctx.cfg)}, M = ${p.M()})`),
     columns: AUDIO_GAP_PANEL.columns, columnLabels: AUDIO_GAP_PANEL.columnLabels, rows,
-    notes: [...AUDIO_GAP_PANEL.notes, `Two captions of one clip (text-text, mean removed): paired cos ${tt.toFixed(3)}: the level a bridge that made audio look exactly like a caption would reach. ${views.split.nImage} clips, ${views.owner.length} captions.`],
+    notes: [
+      ...AUDIO_GAP_PANEL.notes,
+      `Two captions of one clip (text-text, mean removed): paired cos ${tt.toFixed(3)}, the level of a bridge that made audio look exactly like another caption. Captions' participation ratio: ${panel.text.preprocessed.participationRatio} (mean removed). ${views.split.nImage} clips, ${views.owner.length} captions.`,
+    ],
+    extra: { panel },
   };
+}
+
+/** Mean cosine of each caption with another clip's representation (a fixed seeded derangement). */
+function unpairedCos(v: TestViews, rep: AudioRepresentation, seed: number): number {
+  const d = v.split.d, n = v.split.nImage, x = v.reps[rep], t = rep === 'raw' ? v.textRaw : v.textPrep;
+  const rng = new Rng(seed).fork('unpaired');
+  let sum = 0;
+  v.owner.forEach((o, i) => {
+    const other = (o + 1 + rng.int(n - 1)) % n;
+    let c = 0;
+    for (let k = 0; k < d; k++) c += t[i * d + k] * x[other * d + k];
+    sum += c;
+  });
+  return sum / v.owner.length;
+}
+
+/** Mean cosine of consecutive captions of one clip (mean removed): the text-text level. */
+function pairedTextText(v: TestViews): number {
+  const d = v.split.d;
+  let sum = 0, n = 0;
+  for (let i = 1; i < v.owner.length; i++) {
+    if (v.owner[i] !== v.owner[i - 1]) continue;
+    let c = 0;
+    for (let k = 0; k < d; k++) c += v.textPrep[i * d + k] * v.textPrep[(i - 1) * d + k];
+    sum += c; n++;
+  }
+  return sum / Math.max(1, n);
 }
 
 export async function runAudioRetrieval(p: AudioPipeline, ctx: AudioRunContext, v?: TestViews): Promise<ResultTable> {
@@ -154,11 +199,6 @@ export async function runAudioRetrieval(p: AudioPipeline, ctx: AudioRunContext, 
   };
 }
 
-/** Number of distinct captions (after trimming and lower-casing) among a run's test captions. */
-export function distinctCaptionCount(captions: readonly string[]): number {
-  return new Set(captions.map((c) => c.trim().toLowerCase())).size;
-}
-
 export async function runAudioCaptioning(p: AudioPipeline, ctx: AudioRunContext): Promise<ResultTable> {
   const main = p.cfg.domains.main;
   const rows: ResultRow[] = [];
@@ -167,21 +207,20 @@ export async function runAudioCaptioning(p: AudioPipeline, ctx: AudioRunContext)
   let images = 0;
   for (const run of AUDIO_CAPTIONING.runs) {
     const sc = await p.scores(main, main, run as never);
-    const caps = await p.captionList(run);
     const ours: Record<string, number | null> = {};
     for (const [k, val] of Object.entries(sc.output.corpus)) ours[k] = val === null ? null : +(val * 100).toFixed(4);
-    ours.distinct = distinctCaptionCount(caps.map((c) => c.caption));
+    ours.distinctCaptions = sc.output.distinctCaptions;
     meteorKey = sc.output.meteor ?? meteorKey;
     Object.assign(unavailable, sc.output.unavailable);
-    images = sc.output.numImages;
+    images = Math.max(images, sc.output.numImages);
     rows.push({
       id: run.row, label: run.label, ours, paper: null,
-      details: { family: run.family, train: run.train, test: run.test, perImage: sc.output.perImageFile, captions: (await p.captions(main, main, run as never)).output.file, images: sc.output.numImages },
+      details: { family: run.family, ...('reference' in run ? { reference: run.reference } : { train: run.train, test: run.test }), perImage: sc.output.perImageFile, images: sc.output.numImages },
     });
   }
   // a relative gain over a Plain CIDEr near zero says nothing: computed only from 1 CIDEr up
   const plain = rows.find((r) => r.id === 'Plain')!.ours.CIDEr!;
-  for (const r of rows) r.ours.gain_vs_plain = plain >= 1 && r.ours.CIDEr !== null ? +(100 * (r.ours.CIDEr! - plain) / plain).toFixed(1) : null;
+  for (const r of rows) r.ours.gain_vs_plain = plain >= 1 && r.details?.family !== 'reference' && typeof r.ours.CIDEr === 'number' ? +(100 * (r.ours.CIDEr - plain) / plain).toFixed(1) : null;
   const dl = rows.find((r) => r.id === 'DiffusionLink');
   if (dl) dl.paper = { gain_vs_plain: SEED_REPORTED.DiffusionLink.gain_vs_plain };
   const metricCols = AUDIO_CAPTIONING.metrics.map((m) => (m === 'METEOR' ? meteorKey ?? 'METEOR_approx' : m));
@@ -190,14 +229,15 @@ export async function runAudioCaptioning(p: AudioPipeline, ctx: AudioRunContext)
     `distinct = number of different captions among the ${images} test clips; gain = relative CIDEr change over Plain (%; not computed when Plain's CIDEr is below 1).`,
     'Training captions get a final full stop when they have none (AudioCaps-style captions end without one), so decoders learn where captions end; scores ignore punctuation.',
     `(paper) in the DiffusionLink row: ${SEED_REPORTED.DiffusionLink.source}: ${SEED_REPORTED.DiffusionLink.note}. Not the same data or decoder: compare the direction, not the size.`,
+    'Reference rows are chosen captions, not methods: what a random, the most frequent, the encoder\'s nearest train caption and another human-like caption score on these clips.',
   ];
   if (meteorKey === 'METEOR_approx') notes.push('METEOR≈ = METEOR_approx (no meteor-1.5.jar given): METEOR 1.5\'s algorithm without its paraphrase table.');
   for (const [k, why] of Object.entries(unavailable)) notes.push(`${k} unavailable: ${why}`);
   if (ctx.cfg.dataset === 'sound') notes.push('The sound world is not AudioCaps: the seeds\' figures are for orientation only.');
   return {
     ...base(ctx, AUDIO_CAPTIONING.id, `${AUDIO_CAPTIONING.title} (${domainLabel(ctx.cfg)}, M = ${p.M()})`),
-    columns: [...metricCols, 'distinct', 'gain_vs_plain'],
-    columnLabels: { METEOR_approx: 'METEOR≈', Bleu_1: 'B@1', Bleu_4: 'B@4', ROUGE_L: 'R-L', distinct: 'distinct', gain_vs_plain: 'gain %' },
+    columns: [...metricCols, 'distinctCaptions', 'gain_vs_plain'],
+    columnLabels: { METEOR_approx: 'METEOR≈', Bleu_1: 'B@1', Bleu_4: 'B@4', ROUGE_L: 'R-L', distinctCaptions: 'distinct', gain_vs_plain: 'gain %' },
     rows, notes,
   };
 }
@@ -229,11 +269,13 @@ export function audioClaims(tables: Map<string, ResultTable>, views: TestViews |
   }
   const cap = tables.get('audio_captioning');
   if (cap) {
-    const ranked = byFamilyBest(cap, 'CIDEr');
+    const ranked = byFamilyBest({ ...cap, rows: cap.rows.filter((r) => r.details?.family !== 'reference' && typeof r.ours.CIDEr === 'number') }, 'CIDEr');
     const [best, second] = ranked;
     const fa = second.details?.perImage as string, fb = best.details?.perImage as string;
     const d = fa && fb ? pairedBootstrap(perImageMetric(fa, 'CIDEr'), perImageMetric(fb, 'CIDEr'), seed) : null;
     out.push(`Captions best (CIDEr, best row of each family): **${best.id}** ${best.ours.CIDEr!.toFixed(1)}, then ${ranked.slice(1).map((r) => `${r.id} ${r.ours.CIDEr!.toFixed(1)}`).join(', ')}; best vs ${second.id}: ${d ? ci(d, 1, ' CIDEr') : '–'}${d ? (d.lo > 0 ? ' (holds)' : ' (not resolved: the interval includes zero)') : ''}.`);
+    const refs = cap.rows.filter((r) => r.details?.family === 'reference' && typeof r.ours.CIDEr === 'number');
+    if (refs.length) out.push(`For scale, the reference rows score CIDEr ${refs.map((r) => `${r.id.replace('ref:', '')} ${r.ours.CIDEr!.toFixed(1)}`).join(', ')}.`);
     const dl = cap.rows.find((r) => r.id === 'DiffusionLink');
     if (dl) out.push(`Diffusion-Link's relative CIDEr gain over Plain here: ${dl.ours.gain_vs_plain?.toFixed(1) ?? '–'}% (the paper reports up to ${SEED_REPORTED.DiffusionLink.gain_vs_plain}% zero-shot on AudioCaps over its own baseline).`);
   }
@@ -315,11 +357,6 @@ function audioSummary(ctx: AudioRunContext, tables: Map<string, ResultTable>, cl
   }
   if (figures.length) lines.push('## Figures', '', ...figures.map((f) => `![${f}](figures/${f}.png)`), '');
   return lines.join('\n');
-}
-
-/** A run's captions (COCO results) for the notebook's examples. */
-export function readCaptions(file: string): { image_id: number | string; caption: string }[] {
-  return readJson(file, 'captions');
 }
 
 export type { AudioCaptionRow };

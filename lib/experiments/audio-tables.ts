@@ -6,15 +6,15 @@
 //   retrieval   text <-> audio Recall@1/5/10 before and after each bridge
 // The seeds' own reported figures (abstracts; no code or tables were published) are declared here
 // too and shown beside ours where a figure of the same kind exists.
-import type { MetricKey } from './tables.ts';
+import type { MetricKey, ReferenceRun } from './tables.ts';
 import type { AudioCaptionRun } from './audio-pipeline.ts';
 
 export const AUDIO_CAPTION_METRICS: MetricKey[] = ['Bleu_1', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'SPICE'];
 
-/** Which family a row belongs to (the summary compares the families' best rows). */
-export type AudioFamily = 'baseline' | 'diffusion-bridge' | 'diffusion-link' | 'diffgap';
+/** Which family a row belongs to (the summary compares the families' best rows; references are not methods). */
+export type AudioFamily = 'baseline' | 'diffusion-bridge' | 'diffusion-link' | 'diffgap' | 'reference';
 
-export interface AudioCaptionRow extends AudioCaptionRun { family: AudioFamily }
+export type AudioCaptionRow = (AudioCaptionRun | ReferenceRun) & { family: AudioFamily };
 
 export const AUDIO_CAPTIONING = {
   id: 'audio_captioning',
@@ -29,6 +29,11 @@ export const AUDIO_CAPTIONING = {
     { row: 'DiffusionBridge', label: 'Diffusion Bridge (bridging + augmented decoder)', family: 'diffusion-bridge', train: 'augmented', test: 'bridged' },
     { row: 'DiffusionLink', label: 'Diffusion-Link (paired ResMLP bridge)', family: 'diffusion-link', train: 'plain', test: 'diffusion-link' },
     { row: 'DiffGAP', label: 'DiffGAP, audio -> text (bidirectional conditional diffusion)', family: 'diffgap', train: 'plain', test: 'diffgap' },
+    // reference rows (tables.ts REFERENCE_KINDS): chosen captions, no decoder, what a number means here
+    { row: 'ref:random-caption', label: 'reference: a random train caption', family: 'reference', reference: 'random-caption' },
+    { row: 'ref:frequent-caption', label: 'reference: the most frequent train caption', family: 'reference', reference: 'frequent-caption' },
+    { row: 'ref:nearest-caption', label: 'reference: the nearest train caption (encoder retrieval)', family: 'reference', reference: 'nearest-caption' },
+    { row: 'ref:human', label: 'reference: a sixth human-like caption (held out)', family: 'reference', reference: 'human' },
   ] as AudioCaptionRow[],
   notes: 'Every decoder is trained on text only; Diffusion-Link and DiffGAP are trained on the paired train embeddings (their papers\' setting), Diffusion Bridge on text only.',
 };
@@ -39,8 +44,8 @@ export type AudioRepresentation = 'raw' | 'mean-removed' | 'bridged' | 'diffusio
 export const AUDIO_GAP_PANEL = {
   id: 'audio_gap',
   title: 'Modality gap on the test split: audio (or what a bridge makes of it) against the clips\' captions',
-  columns: ['paired', 'unpaired', 'centroid', 'separability'],
-  columnLabels: { paired: 'paired cos', unpaired: 'unpaired cos', centroid: 'centroid dist', separability: 'probe acc' },
+  columns: ['paired', 'unpaired', 'centroid', 'rmg', 'mmd2', 'separability', 'participation'],
+  columnLabels: { paired: 'paired cos', unpaired: 'unpaired cos', centroid: 'centroid dist', rmg: 'RMG', mmd2: 'MMD²', separability: 'probe acc', participation: 'part. ratio' },
   rows: [
     { row: 'raw', label: 'audio, raw (L2-normalised) vs raw text', rep: 'raw' },
     { row: 'mean-removed', label: 'audio vs text, each modality\'s mean removed (Table 1 a)', rep: 'mean-removed' },
@@ -49,7 +54,7 @@ export const AUDIO_GAP_PANEL = {
     { row: 'DiffGAP', label: 'DiffGAP: text generated from the audio vs text', rep: 'diffgap' },
   ] as { row: string; label: string; rep: AudioRepresentation }[],
   notes: [
-    'paired = mean cosine of each caption with its own clip\'s embedding; unpaired = with another clip\'s; centroid = distance between the two sets\' means of unit vectors; probe acc = held-out accuracy of a logistic-regression probe telling the two sets apart (0.5: no gap a linear probe can see). The text side is the captions after mean removal (the decoders\' input space), except in the raw row.',
+    'paired / unpaired = mean cosine of each caption with its own clip\'s embedding / with another clip\'s (Table 1 a, d, f); centroid = distance between the two sets\' means of unit vectors; RMG = relative modality gap (Schrodi et al. 2025); MMD² = RBF-kernel MMD to the captions; probe acc = held-out accuracy of a logistic-regression probe telling the two sets apart (0.5: no gap a linear probe can see); part. ratio = participation ratio of the audio-side set\'s spectrum (how many directions it spreads over). lib/embeddings/panel.ts computes all but the cosines. The text side is the captions after mean removal (the decoders\' input space), except in the raw row.',
   ],
 };
 

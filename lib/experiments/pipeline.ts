@@ -310,7 +310,7 @@ export class Pipeline {
   }
 
   /** The Karpathy file of a domain: the world's dataset_world.json, or the real dataset's. */
-  private async karpathyFile(domain: Domain): Promise<{ file: string; input: StageResult<unknown> | string }> {
+  protected async karpathyFile(domain: Domain): Promise<{ file: string; input: StageResult<unknown> | string }> {
     if (this.cfg.dataset === 'world') {
       const w = await this.world(domain);
       return { file: findKarpathyJson(w.output.dir), input: w };

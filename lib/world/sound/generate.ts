@@ -6,8 +6,9 @@
 //   pretrain_sound.json            the encoder's pre-training clips and their web-style captions
 //   sound.json                     config, counts, files; written last (a folder with it is complete)
 // Deterministic from (scale sizes, seed, domain); a folder already holding the same world is reused.
-// Extra per-clip fields beyond Karpathy's: `domain` and `scene` (the ground truth the captions were
-// written from; loaders ignore them). Reuses the image world's split names, per-item random streams
+// Extra per-clip fields beyond Karpathy's: `domain`, `scene` (the ground truth the captions were
+// written from) and, on val and test clips, `heldout`: a sixth annotator's caption, written like the
+// five from its own random stream (the image world's convention; loaders ignore all three). Reuses the image world's split names, per-item random streams
 // and Karpathy tokens.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { DbridgeError } from '../../util/errors.ts';
 import { ensureDir, readJson, writeFileAtomic, writeJsonAtomic } from '../../util/fs.ts';
 import { Progress } from '../../util/progress.ts';
 import { Rng } from '../../util/rng.ts';
-import { karpathyTokens } from '../generate.ts';
+import { HELDOUT_SPLITS, heldoutStreamLabel, karpathyTokens } from '../generate.ts';
 import { pickWeighted } from '../scene.ts';
 import { CAPTION_SPLITS, PRETRAIN_SPLIT, imageStreamLabel } from '../splits.ts';
 import { writeSoundCaptions, writeSoundPretrainCaptions } from './captions.ts';
@@ -62,6 +63,8 @@ export interface SoundClipEntry {
   domain: SoundDomainName;
   sentids: number[];
   sentences: { raw: string; tokens: string[]; imgid: number; sentid: number }[];
+  /** val / test only: a sixth annotator's caption (not a reference, never trained on; the reference rows' "human"). */
+  heldout?: { raw: string; tokens: string[] }[];
   scene: SoundScene;
 }
 
@@ -122,7 +125,12 @@ export function generateSoundWorld(opts: GenerateSoundWorldOptions): SoundWorldM
       const filename = `sound_${pre ? 'pre' : domain}_${split}_${String(i).padStart(6, '0')}.wav`;
       writeFileAtomic(join(opts.outDir, dir, filename), encodeWav16({ sampleRate: SOUND_SAMPLE_RATE, samples }));
       const sentences = captions.map((raw) => ({ raw, tokens: karpathyTokens(raw), imgid, sentid: sentid++ }));
-      out.push({ filepath: dir, filename, imgid, split, domain: d, sentids: sentences.map((s) => s.sentid), sentences, scene: roundScene(scene) });
+      const entry: SoundClipEntry = { filepath: dir, filename, imgid, split, domain: d, sentids: sentences.map((s) => s.sentid), sentences, scene: roundScene(scene) };
+      if (HELDOUT_SPLITS.includes(split)) {
+        const raw = writeSoundCaptions(scene, root.fork(heldoutStreamLabel(split, domain, i)), 1)[0];
+        entry.heldout = [{ raw, tokens: karpathyTokens(raw) }];
+      }
+      out.push(entry);
       progress?.update(++done);
     }
     return out;
