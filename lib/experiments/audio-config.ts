@@ -7,7 +7,9 @@
 // diffusion model (one declaration: `diffusion` below; the bridges read width, steps, batch and lr
 // from it). Every hyperparameter is declared here once; result files embed the resolved object.
 import { DbridgeError } from '../util/errors.ts';
-import type { Variant } from '../diffusion/model.ts';
+import { BRIDGE_M, DDIM_STEPS, type Variant } from '../diffusion/model.ts';
+import { DEFAULT_NOISE_VARIANCE } from '../decoder/treatments.ts';
+import { GENERATE_DEFAULTS } from '../decoder/generate.ts';
 import type { ExperimentConfig } from './config.ts';
 import type { DiffGapConfig, DiffGapSampling } from '../bridges/diffgap.ts';
 import type { DiffusionLinkConfig, DiffusionLinkInference } from '../bridges/diffusion-link.ts';
@@ -25,7 +27,7 @@ export interface AudioSettings {
   encoder: { kind: 'sound'; steps?: number; batchSize?: number } | { kind: 'clap'; model: string };
   /** Real data: per split the caption CSV, and the audio folder (AudioCaps / Clotho layouts; `{split}` in it = one folder per split). */
   data: { captions: Record<string, string>; audio: string; fileTemplate?: string } | null;
-  /** Bridging start step M for Diffusion Bridge and Diffusion-Link (no audio value is published; MSCOCO's 600). */
+  /** Bridging start step M for Diffusion Bridge and Diffusion-Link (no audio value is published: MSCOCO's, BRIDGE_M.coco). */
   M: number;
   link: { config: Omit<DiffusionLinkConfig, 'train' | 'width' | 'blocks' | 'timeDim'>; inference: Omit<DiffusionLinkInference, 'M' | 'steps' | 'seed'> };
   diffgap: { config: Pick<DiffGapConfig, 'objective' | 'condDropout'>; sampling: Omit<DiffGapSampling, 'seed'> };
@@ -54,7 +56,7 @@ export function resolveAudioConfig(opts: AudioConfigOptions): AudioExperimentCon
   if (variant !== 'official' && variant !== 'paper') throw new DbridgeError(`unknown variant '${variant}' (official or paper)`);
   if (dataset === 'sound' && scale === 'paper') throw new DbridgeError("scale 'paper' is for real data (--dataset audiocaps or clotho); the sound world has smoke and mini");
   const seed = opts.seed ?? 0;
-  const ddimSteps = variant === 'official' ? 5 : 12;
+  const ddimSteps = DDIM_STEPS[variant];
   const smoke = scale === 'smoke', paper = scale === 'paper';
   const root = opts.dataRoot ?? 'data';
   // One network and budget for all three diffusion methods: a Diffusion-Link-style ResMLP
@@ -79,21 +81,21 @@ export function resolveAudioConfig(opts: AudioConfigOptions): AudioExperimentCon
     encoder: { kind: 'world' },
     data: {},
     diffusion,
-    bridge: { M: { coco: 600, flickr30k: 400 }, steps: ddimSteps, batchSize: 256 },
+    bridge: { M: { ...BRIDGE_M }, steps: ddimSteps, batchSize: 256 },
     augment: { A: 400, steps: ddimSteps },
     decoder: paper
       ? { lm: { hfDir: opts.gpt2 ?? 'models/gpt2' }, epochs: 10, batchSize: 40, lr: 2e-5, maxTrainCaptions: null, terminalPeriod: true }
       : { lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 5000, bucketByLength: true, terminalPeriod: true },
-    generate: { maxTokens: 39, stopAtPeriod: true, batchSize: 64 },
+    generate: { maxTokens: GENERATE_DEFAULTS.maxTokens, stopAtPeriod: GENERATE_DEFAULTS.stopAtPeriod, batchSize: GENERATE_DEFAULTS.batchSize },
     maxTestImages: paper ? null : 500,
     decapMemory: smoke ? 500 : 5000,
-    table1: { maxImages: smoke ? 40 : 500, noiseVariance: 0.016 },
+    table1: { maxImages: smoke ? 40 : 500, noiseVariance: DEFAULT_NOISE_VARIANCE },
     audio: {
       world: { scale: smoke ? 'smoke' : 'mini' },
       // mini: 400 encoder steps (the image world's 500 would not leave the 10-minute budget room for three diffusion methods)
       encoder: real ? { kind: 'clap', model: opts.clapModel ?? 'models/clap-htsat-unfused' } : { kind: 'sound', steps: smoke ? 60 : 400 },
       data,
-      M: 600,
+      M: BRIDGE_M.coco,
       // chosen on the smoke sound world's VAL split (docs/audio.md): injecting the audio embedding
       // directly at M beat forward-noising it at every M tried
       link: { config: { selfWeight: 1, crossWeight: 1, topoWeight: 1 }, inference: { inject: 'direct' } },
