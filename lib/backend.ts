@@ -40,8 +40,9 @@ interface AdapterInfo { vendor?: string; architecture?: string; device?: string;
 
 /** The WebGPU adapter's description ("vendor device (description)"), or null when there is none. */
 export async function webgpuAdapter(): Promise<string | null> {
-  if (!resolvable('webgpu') || !resolvable('@tensorflow/tfjs-backend-webgpu')) return null;
-  const wg = await import('webgpu');
+  // imported, not resolved first, so that a bundle (tools/gpu/) that contains the package finds it
+  let wg: typeof import('webgpu');
+  try { wg = await import('webgpu'); } catch { return null; }
   const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
   if (!g.navigator?.gpu) {
     Object.assign(globalThis, wg.globals);
@@ -59,7 +60,9 @@ async function initWebgpu(): Promise<void> {
   if (!adapter) {
     throw new DbridgeError('backend webgpu: no WebGPU adapter (needs the `webgpu` package and a Vulkan driver: a GPU vendor\'s, or Mesa lavapipe on a CPU; see docs/gpu.md)');
   }
-  await import('@tensorflow/tfjs-backend-webgpu');
+  try { await import('@tensorflow/tfjs-backend-webgpu'); } catch (e) {
+    throw new DbridgeError(`backend webgpu: @tensorflow/tfjs-backend-webgpu cannot be loaded (${(e as Error).message}); npm install it`);
+  }
   if (!(await tf.setBackend('webgpu'))) throw new DbridgeError("backend webgpu: tf.setBackend('webgpu') failed");
   device = adapter;
 }
