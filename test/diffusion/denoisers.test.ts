@@ -21,6 +21,7 @@ import { registerFastWasmKernels } from '../../lib/nn/wasm-fast.ts';
 import { denoiserCost } from '../../lib/diffusion/flops.ts';
 import { Rng } from '../../lib/util/rng.ts';
 import { setupBackend, assertNoLeak, maxAbsDiff, FIXTURES, tmpDir } from '../helpers.ts';
+import { officialState, weightsEntry } from './official-weights.ts';
 import { writeFileSync } from 'node:fs';
 
 const DIR = join(FIXTURES, 'diffusion');
@@ -28,9 +29,6 @@ const manifest = JSON.parse((await import('node:fs')).readFileSync(join(DIR, 'ma
 
 before(async () => { await setupBackend(); });
 
-function officialState(name: string): Map<string, HostArray> {
-  return readSafetensors(join(DIR, `unet1d_${name}.safetensors`)).tensors;
-}
 
 function loadOfficial(name: string): Denoiser {
   const cfg = denoiserPreset(name) as Unet1DConfig;
@@ -69,7 +67,7 @@ test('Unet1D parameter counts, per-module counts and state-dict order match the 
     const meta = manifest.configs[name];
     assert.equal(denoiserParamCount(cfg), meta.num_parameters);
     assert.deepEqual(Object.fromEntries(denoiserParamsPerModule(cfg)), meta.parameters_per_top_module);
-    const keys = manifest.files[`unet1d_${name}.safetensors`].state_dict_keys_in_order as [string, number[]][];
+    const keys = manifest.files[weightsEntry(name)].state_dict_keys_in_order as [string, number[]][];
     assert.deepEqual(unet1dParamSpecs(cfg as Unet1DConfig).map((s) => [s.name, s.torchShape]), keys);
   }
   const d = createDenoiser(denoiserPreset('small'), 1);

@@ -1,6 +1,7 @@
 // End-to-end parity with the official code: the project's Unet1D with the fixture weights inside
 // the DiffusionModel (official variant): DDIM bridging outputs (unit-norm and pre-norm) and the
-// training loss vs the official float32 files, for the small and the paper config.
+// training loss vs the official float32 files, for the small config (torch-initialised weights
+// from a safetensors file) and the paper config (synthetic weights rebuilt from their spec).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,10 +9,10 @@ import { join } from 'node:path';
 import { tf } from '../../lib/tf.ts';
 import { readNpy } from '../../lib/io/npy.ts';
 import { toIntArray } from '../../lib/io/dtype.ts';
-import { readSafetensors } from '../../lib/io/safetensors.ts';
 import { DiffusionModel, diffusionConfig, bridge } from '../../lib/diffusion/index.ts';
 import { createDenoiser, loadDenoiserWeights, unet1dFromTorchStateDict, DENOISER_PRESETS, type Unet1DConfig } from '../../lib/diffusion/denoisers/index.ts';
 import { FIXTURES, setupBackend, maxAbsDiff, assertNoLeak } from '../helpers.ts';
+import { officialState } from './official-weights.ts';
 
 before(async () => { await setupBackend(); });
 
@@ -20,7 +21,7 @@ const f32 = (name: string) => readNpy(join(FX, name)).data as Float32Array;
 
 function officialModel(cfg: 'small' | 'paper'): DiffusionModel {
   const config = structuredClone(DENOISER_PRESETS[cfg]) as Unet1DConfig;
-  const weights = unet1dFromTorchStateDict(readSafetensors(join(FX, `unet1d_${cfg}.safetensors`)).tensors, config);
+  const weights = unet1dFromTorchStateDict(officialState(cfg), config);
   const net = createDenoiser(config, 0);
   loadDenoiserWeights(net, weights, 'fixture');
   return new DiffusionModel(net, diffusionConfig(config, 'official'));

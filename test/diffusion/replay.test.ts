@@ -66,7 +66,9 @@ for (const cfg of ['small', 'paper'] as const) {
     const loss = parts.loss.dataSync()[0];
     console.log(`# replay loss ${cfg}: x_in diff ${dIn.toExponential(2)}, loss ${loss} vs ${ref.loss} (diff ${Math.abs(loss - ref.loss).toExponential(2)})`);
     assert.ok(dIn <= 1e-5, `network input differs by ${dIn}`);
-    assert.ok(Math.abs(loss - ref.loss) <= 1e-4, `loss ${loss} vs ${ref.loss}`);
+    // two float32 ulps of the reference (the weighted mean sums in another order; 1.6 ulps at the old 870 with 1e-4)
+    const ulp = 2 ** (Math.floor(Math.log2(Math.abs(ref.loss))) - 23);
+    assert.ok(Math.abs(loss - ref.loss) <= 2 * ulp, `loss ${loss} vs ${ref.loss} (${Math.abs(loss - ref.loss) / ulp} ulps)`);
     tf.dispose([z0, noise, parts.loss, parts.xIn, parts.out]);
   });
 }
