@@ -52,6 +52,7 @@ const CAPS = [
 ];
 const D = 16;
 const EMB = new Rng(5).normals(CAPS.length * D);
+const TEXT_MEAN = new Rng(6).normals(D).map((v) => 0.1 * v);
 
 webgpuSuite([
   {
@@ -95,7 +96,7 @@ webgpuSuite([
       const out = tmpDir('dbridge-webgpu-dec-');
       const res = await trainDecoder({
         embeddings: EMB, dim: D, captions: CAPS, treatment: 'augmented', out, lmOverrides: { nLayer: 1, nEmbd: 32, nHead: 2 }, prefixLength: 4,
-        epochs: 3, batchSize: 2, lr: 3e-3, warmup: 1, keepEpochs: false, quiet: true, val: { embeddings: EMB, captions: CAPS },
+        epochs: 3, batchSize: 2, lr: 3e-3, warmup: 1, keepEpochs: false, quiet: true, val: { embeddings: EMB, captions: CAPS }, textMean: TEXT_MEAN,
       });
       const dec = loadDecoder(out);
       const x = await applyTestTreatment(EMB, D, { treatment: 'raw' });
