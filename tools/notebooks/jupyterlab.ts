@@ -9,6 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DbridgeError } from '../../lib/util/errors.ts';
+import { writeJsonAtomic } from '../../lib/util/fs.ts';
 import { REPO_ROOT } from '../../lib/util/provenance.ts';
 
 const SYSTEM_PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -16,6 +17,16 @@ const SYSTEM_PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'pyt
 function hasLab(jupyter: string): boolean {
   const r = spawnSync(jupyter, ['lab', '--version'], { encoding: 'utf8' });
   return r.status === 0;
+}
+
+/**
+ * .venv/ lies inside this package, whose package.json says "type": "module": Node would then read
+ * the CommonJS scripts JupyterLab runs from the venv (its bundled yarn) as ES modules and fail
+ * ("Fail to get yarn configuration"). A package.json in .venv/ marks them CommonJS again.
+ */
+function markVenvCommonJs(venv: string): void {
+  const marker = join(venv, 'package.json');
+  if (existsSync(venv) && !existsSync(marker)) writeJsonAtomic(marker, { type: 'commonjs', description: 'written by tools/notebooks/jupyterlab.ts: Node scripts in this Python environment are CommonJS' });
 }
 
 /** The `jupyter` executable with JupyterLab, or null. */
@@ -26,7 +37,7 @@ export function findJupyterLab(root = REPO_ROOT): string | null {
     return env;
   }
   const venv = join(root, '.venv', 'bin', 'jupyter');
-  if (existsSync(venv) && hasLab(venv)) return venv;
+  if (existsSync(venv) && hasLab(venv)) { markVenvCommonJs(join(root, '.venv')); return venv; }
   return hasLab('jupyter') ? 'jupyter' : null;
 }
 
@@ -52,6 +63,7 @@ export function installJupyterLab(root = REPO_ROOT, log: (line: string) => void 
       throw new DbridgeError(`could not create .venv with ${SYSTEM_PYTHON} -m venv (on Debian/Ubuntu: apt-get install python3-venv): ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
     }
   }
+  markVenvCommonJs(venv);
   log('installing JupyterLab into .venv/ (pip install jupyterlab) ...');
   const r = spawnSync(pip, ['install', '--disable-pip-version-check', '-q', ...pipFlags(pip), 'jupyterlab'], { encoding: 'utf8' });
   const jupyter = join(venv, 'bin', 'jupyter');
