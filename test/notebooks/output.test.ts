@@ -10,7 +10,7 @@ import { Progress, withProgressLabel } from '../../lib/util/progress.ts';
 import { showFigure, figureBundle, VEGALITE_MIME } from '../../lib/plots/vega.ts';
 import { showTable } from '../../lib/experiments/notebook.ts';
 import type { ResultTable } from '../../lib/experiments/report.ts';
-import { serializeShellMessages, ignoreWatchesUnder, type ShellServer } from '../../tools/notebooks/kernel-patch.ts';
+import { serializeShellMessages, ignoreWatchesUnder, queueSends, type ShellServer } from '../../tools/notebooks/kernel-patch.ts';
 import { tmpDir } from '../helpers.ts';
 
 function capture(): { shown: { bundle: MimeBundle; id?: string }[]; restore: () => void } {
@@ -140,4 +140,21 @@ test('library code writes status lines through logLine, so notebooks never show 
   };
   walk('lib');
   assert.deepEqual(offenders, [], 'use logLine from lib/util/progress.ts');
+});
+
+test('kernel patch: socket sends wait for each other (zeromq refuses overlapping sends with EBUSY)', async () => {
+  const sent: string[] = [];
+  let busy = false;
+  const sock = {
+    async send(msg: unknown): Promise<void> {
+      if (busy) throw Object.assign(new Error('Socket is busy writing'), { code: 'EBUSY' });
+      busy = true;
+      await new Promise((r) => setTimeout(r, 2));
+      sent.push(String(msg));
+      busy = false;
+    },
+  };
+  queueSends(sock);
+  await Promise.all(['a', 'b', 'c', 'd'].map((m) => sock.send(m)));
+  assert.deepEqual(sent, ['a', 'b', 'c', 'd']);
 });

@@ -50,3 +50,41 @@ export function ignoreWatchesUnder(sys: WatchingSys, dir: string): void {
     return path.startsWith(dir) ? { close() {} } : watch.call(this, path, callback, ...rest);
   };
 }
+
+/** A zeromq socket as tslab uses it: `send` is asynchronous and refuses a second call in flight. */
+export interface SendingSocket {
+  send(msg: unknown): Promise<void>;
+}
+
+const QUEUED = Symbol.for('dbridge.queuedSends');
+
+/**
+ * Makes `sock.send` wait for the previous send: zeromq.js 6 throws EBUSY ("Socket is busy writing;
+ * only one send operation may be in progress at any time") when tslab sends again before the last
+ * send finished, which kills the kernel. It happened during a long training stage at mini scale,
+ * where progress displays, stage lines and streams follow each other quickly. A failed send is
+ * logged to the kernel's stderr instead of becoming an unhandled rejection.
+ */
+export function queueSends(sock: SendingSocket): void {
+  const s = sock as SendingSocket & { [QUEUED]?: true };
+  if (s[QUEUED]) return;
+  const send = sock.send.bind(sock);
+  let last: Promise<void> = Promise.resolve();
+  sock.send = (msg: unknown) => {
+    last = last.then(() => send(msg)).catch((e: unknown) => { process.stderr.write(`dbridge kernel: a message could not be sent: ${String(e)}\n`); });
+    return last;
+  };
+  s[QUEUED] = true;
+}
+
+/** Applies `queueSends` to every socket tslab's ZmqServer binds (before any message is sent). */
+export function queueSendsOfBoundSockets(proto: { bindSocket(sock: SendingSocket, port: number): Promise<void> }): void {
+  const p = proto as typeof proto & { [QUEUED]?: true };
+  if (p[QUEUED]) return;
+  const bind = proto.bindSocket;
+  proto.bindSocket = function (this: unknown, sock: SendingSocket, port: number) {
+    queueSends(sock);
+    return bind.call(this, sock, port);
+  };
+  p[QUEUED] = true;
+}
