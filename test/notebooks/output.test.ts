@@ -145,15 +145,16 @@ test('library code writes status lines through logLine, so notebooks never show 
 test('kernel patch: socket sends wait for each other (zeromq refuses overlapping sends with EBUSY)', async () => {
   const sent: string[] = [];
   let busy = false;
-  const sock = {
-    async send(msg: unknown): Promise<void> {
-      if (busy) throw Object.assign(new Error('Socket is busy writing'), { code: 'EBUSY' });
-      busy = true;
-      await new Promise((r) => setTimeout(r, 2));
-      sent.push(String(msg));
-      busy = false;
-    },
-  };
+  // like zeromq.js: a non-extensible socket whose `send` is a read-only property of the prototype
+  class Socket {}
+  Object.defineProperty(Socket.prototype, 'send', { writable: false, configurable: true, value: async (msg: unknown): Promise<void> => {
+    if (busy) throw Object.assign(new Error('Socket is busy writing'), { code: 'EBUSY' });
+    busy = true;
+    await new Promise((r) => setTimeout(r, 2));
+    sent.push(String(msg));
+    busy = false;
+  } });
+  const sock = Object.preventExtensions(new Socket()) as unknown as { send(msg: unknown): Promise<void> };
   queueSends(sock);
   await Promise.all(['a', 'b', 'c', 'd'].map((m) => sock.send(m)));
   assert.deepEqual(sent, ['a', 'b', 'c', 'd']);

@@ -56,35 +56,45 @@ export interface SendingSocket {
   send(msg: unknown): Promise<void>;
 }
 
-const QUEUED = Symbol.for('dbridge.queuedSends');
+const patchedProtos = new WeakSet<object>();
+const lastSend = new WeakMap<object, Promise<void>>();
 
 /**
- * Makes `sock.send` wait for the previous send: zeromq.js 6 throws EBUSY ("Socket is busy writing;
- * only one send operation may be in progress at any time") when tslab sends again before the last
- * send finished, which kills the kernel. It happened during a long training stage at mini scale,
- * where progress displays, stage lines and streams follow each other quickly. A failed send is
- * logged to the kernel's stderr instead of becoming an unhandled rejection.
+ * Makes `send` of `sock` (and of every socket sharing its class) wait for the same socket's
+ * previous send: zeromq.js 6 throws EBUSY ("Socket is busy writing; only one send operation may be
+ * in progress at any time") when tslab sends again before the last send finished, which kills the
+ * kernel. It happened during a long training stage at mini scale, where progress displays, stage
+ * lines and streams follow each other quickly. zeromq's sockets are not extensible and `send` is a
+ * read-only property of their prototype, so the prototype's property is redefined, with one queue
+ * per socket. A failed send is logged to the kernel's stderr instead of becoming an unhandled
+ * rejection.
  */
 export function queueSends(sock: SendingSocket): void {
-  const s = sock as SendingSocket & { [QUEUED]?: true };
-  if (s[QUEUED]) return;
-  const send = sock.send.bind(sock);
-  let last: Promise<void> = Promise.resolve();
-  sock.send = (msg: unknown) => {
-    last = last.then(() => send(msg)).catch((e: unknown) => { process.stderr.write(`dbridge kernel: a message could not be sent: ${String(e)}\n`); });
-    return last;
-  };
-  s[QUEUED] = true;
+  let proto: object | null = sock;
+  while (proto && !Object.getOwnPropertyDescriptor(proto, 'send')) proto = Object.getPrototypeOf(proto);
+  if (!proto || patchedProtos.has(proto)) return;
+  const send = (proto as SendingSocket).send;
+  Object.defineProperty(proto, 'send', {
+    configurable: true, writable: false,
+    value: function (this: object, msg: unknown): Promise<void> {
+      const last = (lastSend.get(this) ?? Promise.resolve())
+        .then(() => send.call(this, msg))
+        .catch((e: unknown) => { process.stderr.write(`dbridge kernel: a message could not be sent: ${String(e)}\n`); });
+      lastSend.set(this, last);
+      return last;
+    },
+  });
+  patchedProtos.add(proto);
 }
 
 /** Applies `queueSends` to every socket tslab's ZmqServer binds (before any message is sent). */
 export function queueSendsOfBoundSockets(proto: { bindSocket(sock: SendingSocket, port: number): Promise<void> }): void {
-  const p = proto as typeof proto & { [QUEUED]?: true };
-  if (p[QUEUED]) return;
   const bind = proto.bindSocket;
-  proto.bindSocket = function (this: unknown, sock: SendingSocket, port: number) {
+  if ((bind as { queued?: true }).queued) return;
+  const patched = function (this: unknown, sock: SendingSocket, port: number) {
     queueSends(sock);
     return bind.call(this, sock, port);
   };
-  p[QUEUED] = true;
+  (patched as { queued?: true }).queued = true;
+  proto.bindSocket = patched;
 }
