@@ -156,6 +156,10 @@ test('kernel patch: socket sends wait for each other (zeromq refuses overlapping
   } });
   const sock = Object.preventExtensions(new Socket()) as unknown as { send(msg: unknown): Promise<void> };
   queueSends(sock);
-  await Promise.all(['a', 'b', 'c', 'd'].map((m) => sock.send(m)));
+  const first = sock.send('a');
+  assert.equal(busy, true, 'with nothing in flight the send starts at once, synchronously');
+  await Promise.all([first, ...['b', 'c', 'd'].map((m) => sock.send(m))]);
   assert.deepEqual(sent, ['a', 'b', 'c', 'd']);
+  await sock.send('e');
+  assert.deepEqual(sent, ['a', 'b', 'c', 'd', 'e']);
 });

@@ -61,7 +61,7 @@ const lastSend = new WeakMap<object, Promise<void>>();
 
 /**
  * Makes `send` of `sock` (and of every socket sharing its class) wait for the same socket's
- * previous send: zeromq.js 6 throws EBUSY ("Socket is busy writing; only one send operation may be
+ * previous send when one is still in flight (and send at once otherwise): zeromq.js 6 throws EBUSY ("Socket is busy writing; only one send operation may be
  * in progress at any time") when tslab sends again before the last send finished, which kills the
  * kernel. It happened during a long training stage at mini scale, where progress displays, stage
  * lines and streams follow each other quickly. zeromq's sockets are not extensible and `send` is a
@@ -77,9 +77,13 @@ export function queueSends(sock: SendingSocket): void {
   Object.defineProperty(proto, 'send', {
     configurable: true, writable: false,
     value: function (this: object, msg: unknown): Promise<void> {
-      const last = (lastSend.get(this) ?? Promise.resolve())
-        .then(() => send.call(this, msg))
-        .catch((e: unknown) => { process.stderr.write(`dbridge kernel: a message could not be sent: ${String(e)}\n`); });
+      // Nothing in flight: send now, synchronously, as tslab expects (a status "busy" must leave
+      // before the cell's synchronous work starts). Otherwise wait for the previous send.
+      const prev = lastSend.get(this);
+      const start = () => { try { return Promise.resolve(send.call(this, msg)); } catch (e) { return Promise.reject(e); } };
+      const last: Promise<void> = (prev ? prev.then(start) : start())
+        .catch((e: unknown) => { process.stderr.write(`dbridge kernel: a message could not be sent: ${String(e)}\n`); })
+        .then(() => { if (lastSend.get(this) === last) lastSend.delete(this); });
       lastSend.set(this, last);
       return last;
     },
