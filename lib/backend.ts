@@ -5,6 +5,9 @@
 // silent fallback. The chosen backend (and, on webgpu, its adapter) is printed (unless quiet) and
 // recorded in results. On webgpu nothing may read the device synchronously (`dataSync` throws in
 // Node): the library reads with `await t.data()` at boundaries (docs/gpu.md).
+// wasm runs XNNPACK on `threads` threads (option `threads` or DBRIDGE_THREADS, default 1 = tfjs's
+// stock single-threaded SIMD build), see lib/nn/wasm-threads.ts. Results do not depend on the
+// thread count.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { tf } from './tf.ts';
@@ -12,12 +15,14 @@ import { DbridgeError } from './util/errors.ts';
 import { recordDevice } from './util/provenance.ts';
 import { registerWasmKernels } from './nn/kernels.ts';
 import { registerFastWasmKernels } from './nn/wasm-fast.ts';
+import { MAX_WASM_THREADS, registerThreadedWasm, unrefWasmThreads, wasmThreads } from './nn/wasm-threads.ts';
 
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 let active: string | null = null;
 let device: string | null = null;
+let activeThreads = 1;
 const require = createRequire(import.meta.url);
 
 function resolvable(pkg: string): boolean {
@@ -67,13 +72,30 @@ async function initWebgpu(): Promise<void> {
   device = adapter;
 }
 
-async function initWasm(): Promise<void> {
+/** The wasm thread count asked for: the option, else DBRIDGE_THREADS, else the cores (at most 8). */
+export function wantedThreads(option?: number): number {
+  const raw = option ?? (process.env.DBRIDGE_THREADS ? Number(process.env.DBRIDGE_THREADS) : 1);
+  if (!Number.isInteger(raw) || raw < 1 || raw > MAX_WASM_THREADS) {
+    throw new DbridgeError(`threads must be an integer in [1, ${MAX_WASM_THREADS}], got ${option ?? process.env.DBRIDGE_THREADS} (${option !== undefined ? '--threads' : 'DBRIDGE_THREADS'})`);
+  }
+  return raw;
+}
+
+async function initWasm(threads: number): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   wasm.setWasmPaths(join(dir, 'dist') + '/');
+  if (threads > 1) {
+    try {
+      await registerThreadedWasm(threads);
+    } catch (e) {
+      throw new DbridgeError(`backend wasm: starting the threaded build with ${threads} threads failed (${(e as Error).message}); pass --threads 1 (or DBRIDGE_THREADS=1) for the single-threaded build`);
+    }
+  }
   registerWasmKernels();
   registerFastWasmKernels(); // zero-copy Identity and Slice (bit-identical; see lib/nn/wasm-fast.ts)
   if (!(await tf.setBackend('wasm'))) throw new DbridgeError("backend wasm: tf.setBackend('wasm') failed");
+  if (threads > 1) unrefWasmThreads();
 }
 
 async function initCpu(): Promise<void> {
@@ -87,7 +109,7 @@ async function initCpu(): Promise<void> {
  * new backend when next used, which works from a CPU backend to webgpu but not back (moving data
  * off webgpu needs a synchronous read).
  */
-export async function initBackend(requested?: string, opts: { quiet?: boolean; switch?: boolean } = {}): Promise<string> {
+export async function initBackend(requested?: string, opts: { quiet?: boolean; switch?: boolean; threads?: number } = {}): Promise<string> {
   const name = (requested ?? process.env.DBRIDGE_BACKEND ?? 'auto') as BackendName;
   if (!BACKENDS.includes(name)) throw new DbridgeError(`unknown backend '${name}' (choose from ${BACKENDS.join(', ')})`);
   if (active) {
@@ -100,24 +122,32 @@ export async function initBackend(requested?: string, opts: { quiet?: boolean; s
   switch (name) {
     case 'tensorflow': await initTensorflow(); break;
     case 'webgpu': await initWebgpu(); break;
-    case 'wasm': await initWasm(); break;
+    case 'wasm': await initWasm(wantedThreads(opts.threads)); break;
     case 'cpu': await initCpu(); break;
     case 'auto':
       if (resolvable('@tensorflow/tfjs-node-gpu') || resolvable('@tensorflow/tfjs-node')) await initTensorflow();
       else if (process.env.DBRIDGE_TRY_WEBGPU === '1' && (await webgpuAdapter()) !== null) await initWebgpu();
-      else await initWasm();
+      else await initWasm(wantedThreads(opts.threads));
       break;
   }
   await tf.ready();
   active = tf.getBackend();
   recordDevice(device);
-  if (!opts.quiet && process.env.DBRIDGE_QUIET !== '1') process.stderr.write(`dbridge: tensor backend ${active}${device ? ` (adapter: ${device})` : ''}\n`);
+  activeThreads = active === 'wasm' ? wasmThreads() : 1;
+  const detail = device ? ` (adapter: ${device})` : active === 'wasm' ? ` (${activeThreads} thread${activeThreads > 1 ? 's' : ''})` : '';
+  if (!opts.quiet && process.env.DBRIDGE_QUIET !== '1') process.stderr.write(`dbridge: tensor backend ${active}${detail}\n`);
   return active;
 }
 
 /** The active backend's device (the WebGPU adapter), or null on CPU backends. */
 export function backendDevice(): string | null {
   return device;
+}
+
+/** XNNPACK threads of the active wasm backend (1 on other backends). */
+export function backendThreads(): number {
+  backendName();
+  return activeThreads;
 }
 
 /** The active backend's name; throws if initBackend has not run. */

@@ -21,7 +21,7 @@ export interface WorkerTask {
 
 const task = workerData as WorkerTask;
 try {
-  await initBackend(task.backend, { quiet: true });
+  await initBackend(task.backend, { quiet: true, threads: 1 });
   const net = createDenoiser(task.config.denoiser, 0);
   loadDenoiserWeights(net, new Map(task.weights), 'parent model');
   const model = new DiffusionModel(net, task.config);
