@@ -182,8 +182,12 @@ export function validateDecoderConfig(c: DecoderConfig, source: string): void {
   if (vs !== c.lm.vocabSize) throw new DbridgeError(`${source}: vocabulary has ${vs} tokens, LM has ${c.lm.vocabSize} rows`);
 }
 
-/** Builds a decoder from a config and host weights (names gpt.*, mapper.*, buffer.*). */
-export function decoderFromWeights(config: DecoderConfig, weights: Map<string, HostArray>, source = 'decoder'): CaptionDecoder {
+/**
+ * Builds a decoder from a config and host weights (names gpt.*, mapper.*, buffer.*); with
+ * `weights` null, an uninitialised one of that shape (zeros and a fresh mapper: a training
+ * replica whose weights are copied in afterwards) with the given `textMean`.
+ */
+export function decoderFromWeights(config: DecoderConfig, weights: Map<string, HostArray> | null, source = 'decoder', textMean: Float32Array | null = null): CaptionDecoder {
   validateDecoderConfig(config, source);
   const params = new ParamStore();
   try {
@@ -191,6 +195,7 @@ export function decoderFromWeights(config: DecoderConfig, weights: Map<string, H
     const lm = new Gpt2(config.lm, params, 'gpt.');
     const rng = new Rng(0);
     const mapper = PrefixMapper.create(config.mapper, params, rng, 'mapper.');
+    if (!weights) return new CaptionDecoder(config, params, lm, mapper, textMean);
     params.load(weights, { source });
     const tm = weights.get('buffer.text_mean');
     if (config.hasTextMean && !tm) throw new DbridgeError(`${source}: config says the text mean is stored but buffer.text_mean is missing`);

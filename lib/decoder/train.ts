@@ -13,14 +13,13 @@
 import { existsSync, rmSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
-import { Adam, DeviceSum, READ_EVERY, linearWarmupDecay, lossAndGrads } from '../nn/index.ts';
-import { loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
+import { Adam, DeviceSum, linearWarmupDecay } from '../nn/index.ts';
+import { saveCheckpoint } from '../nn/checkpoint.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { writeJsonAtomic, readJson, ensureDir } from '../util/fs.ts';
-import { Progress, logLine } from '../util/progress.ts';
+import { logLine } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { configHash, sha256 } from '../util/hash.ts';
-import { checkResume } from '../util/resume.ts';
 import { lockFolder } from '../util/lock.ts';
 import { createDecoder, decoderFromWeights, type CaptionDecoder, type DecoderConfig, type LmSpec } from './model.ts';
 import { loadPretrainedLm } from './lm-checkpoint.ts';
@@ -29,6 +28,7 @@ import type { MapperVariant } from './mapper.ts';
 import { Vocab, FULL_STOP_IDS } from './tokenizer.ts';
 import { DEFAULT_NOISE_VARIANCE, checkMatrix, checkTrainTreatment, trainTreatmentBase, trainTreatmentEval, trainTreatmentNoise, type TrainTreatment } from './treatments.ts';
 import { generateCaptions, type GenerateOptions } from './generate.ts';
+import { runTraining, type TrainModel, type TrainProblem } from '../train/index.ts';
 
 /** Scores generated captions against references (higher is better), e.g. METEOR or CIDEr from lib/metrics. */
 export type CaptionScorer = (candidates: Map<string, string>, references: Map<string, string[]>) => number | Promise<number>;
@@ -96,6 +96,10 @@ export interface TrainDecoderOptions {
   bucketByLength?: boolean;
   /** Stop after this many optimizer steps (for tests/benchmarks; default none). */
   maxSteps?: number;
+  /** Worker threads, one decoder replica each (default 1: this thread); see lib/train. */
+  workers?: number;
+  /** Captions per forward/backward pass within a worker (default 0: its whole share of the batch). */
+  microBatch?: number;
   quiet?: boolean;
   /** Called after each epoch. */
   onEpoch?: (e: EpochRecord) => void;
@@ -122,17 +126,6 @@ export interface TrainDecoderResult {
 
 /** Training defaults of the text-only decoder (ClipCap's train.py: 10 epochs, batch 40, AdamW weight decay 0.01, prefix 10). */
 export const DECODER_TRAIN_DEFAULTS = { epochs: 10, batchSize: 40, weightDecay: 0.01, prefixLength: 10 } as const;
-
-interface ResumeState {
-  step: number;
-  epoch: number;
-  bestEpoch: number;
-  bestScore: number | null;
-  history: EpochRecord[];
-  optionsHash: string;
-  /** The settings behind optionsHash, so a refused resume can name the one that differs. */
-  settings?: Record<string, unknown>;
-}
 
 const RESUME_LABELS: Record<string, string> = {
   epochs: '--epochs', batchSize: '--batch-size', lr: '--lr', warmup: '--warmup', weightDecay: '--weight-decay', seed: '--seed',
@@ -247,15 +240,32 @@ export function epochOrder(train: { ids: number[] }[], batchSize: number, rng: R
   return rng.shuffle(batches).flat();
 }
 
-/**
- * AdamW over the decoder's parameters. Built inside tf.tidy: lib/nn's Adam keeps the zerosLike
- * tensors its moment variables were made from alive (2 tensors per parameter); the variables
- * survive the tidy (they hold their own reference to the data).
- */
+/** AdamW over the decoder's parameters (torch defaults; clipping only when asked, as ClipCap has none). */
 function newAdam(decoder: CaptionDecoder, lr: number, weightDecay: number, clipGradNorm?: number): Adam {
-  let optim: Adam | null = null;
-  tf.tidy(() => { optim = new Adam(decoder.params, { lr, weightDecay, ...(clipGradNorm ? { clipGradNorm } : {}) }); });
-  return optim!;
+  return new Adam(decoder.params, { lr, weightDecay, ...(clipGradNorm ? { clipGradNorm } : {}) });
+}
+
+/** One step's host data: treated input embeddings [n, D] and the captions' token ids. */
+export interface DecoderBatch {
+  inputs: Float32Array;
+  ids: number[][];
+  D: number;
+}
+
+/** The caption loss of a decoder as the training harness's TrainModel (mean over tokens; dropout per step and part). */
+export function decoderTrainModel(decoder: CaptionDecoder, seed: number): TrainModel<DecoderBatch> {
+  return {
+    params: decoder.params,
+    loss: (b, ctx) => captionLoss(decoder, tf.tensor2d(b.inputs, [b.ids.length, b.D]), b.ids,
+      decoder.config.lm.dropout > 0 ? new Rng(seed).fork(`dropout/${ctx.step}/${ctx.part}`) : undefined),
+    weight: (b) => b.ids.reduce((a, e) => a + e.length, 0),
+    dispose: () => decoder.dispose(),
+  };
+}
+
+/** Worker-side replica (lib/train/worker.ts): a decoder of `config`; its weights come from the main thread. */
+export function decoderReplica(args: { config: DecoderConfig; textMean: Float32Array | null; seed: number }): TrainModel<DecoderBatch> {
+  return decoderTrainModel(decoderFromWeights(args.config, null, 'replica', args.textMean), args.seed);
 }
 
 /**
@@ -313,123 +323,110 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
     embeddings: sha256(new Uint8Array(opts.embeddings.buffer, opts.embeddings.byteOffset, opts.embeddings.byteLength)),
     textMean: opts.textMean ? sha256(new Uint8Array(opts.textMean.buffer, opts.textMean.byteOffset, opts.textMean.byteLength)) : null,
   };
-  const optionsHash = configHash({ hyper, data, lm: lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? DECODER_TRAIN_DEFAULTS.prefixLength, mapperHidden: opts.mapperHidden ?? null, vocab: vocab.ids });
 
   const settings = {
     ...hyper, ...data, lm: lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? DECODER_TRAIN_DEFAULTS.prefixLength,
     mapperHidden: opts.mapperHidden ?? null, vocab: configHash(vocab.ids),
   };
 
-  // model and optimizer (fresh or resumed); one process trains into a folder at a time
-  const lock = lockFolder(opts.out);
+  // a resume continues from resume/ (the harness's checkpoint)
   const resumeDir = join(opts.out, 'resume');
-  let state: ResumeState = { step: 0, epoch: 0, bestEpoch: 0, bestScore: null, history: [], optionsHash, settings };
+  const lock = lockFolder(opts.out); // one process trains into a folder at a time
   let decoder: CaptionDecoder;
-  let optim: Adam;
   try {
-    if (opts.resume && existsSync(join(resumeDir, 'state.json'))) {
-      const ck = loadCheckpoint<DecoderConfig, ResumeState>(resumeDir);
-      checkResume(opts.out, ck.state.settings ?? {}, settings, { labels: RESUME_LABELS });
-      if (ck.state.optionsHash !== optionsHash) throw new DbridgeError(`--resume: ${resumeDir} was written with different data or options; use another --out or drop --resume`);
-      decoder = decoderFromWeights(ck.config, ck.weights, resumeDir);
-      optim = newAdam(decoder, lr, hyper.weightDecay, opts.clipGradNorm);
-      if (ck.optimizer) optim.loadState(ck.optimizer);
-      state = ck.state;
-    } else {
-      decoder = createDecoder({
-        inputDim: D, lm: lmSpec, lmOverrides: opts.lmOverrides, mapper: opts.mapper, prefixLength: opts.prefixLength, mapperHidden: opts.mapperHidden,
-        vocab: vocab.ids, treatment, noiseVariance, maxSeqLen, textMean: opts.textMean ?? null, seed,
-      });
-      optim = newAdam(decoder, lr, hyper.weightDecay, opts.clipGradNorm);
-      if (decoder.prefixPositions + maxSeqLen - 1 > decoder.config.lm.nPositions) {
-        decoder.dispose(); optim.dispose();
-        throw new DbridgeError(`prefix (${decoder.prefixPositions}) + captions (${maxSeqLen} tokens) exceed the LM's ${decoder.config.lm.nPositions} positions`);
-      }
-      // an earlier run's files go only once the new model is built (the CLI keeps them until the new run has finished)
-      if (existsSync(opts.out)) for (const f of ['resume', 'epochs', 'weights.safetensors', 'config.json', 'state.json', 'train_log.json']) rmSync(join(opts.out, f), { recursive: true, force: true });
-    }
+    decoder = createDecoder({
+    inputDim: D, lm: lmSpec, lmOverrides: opts.lmOverrides, mapper: opts.mapper, prefixLength: opts.prefixLength, mapperHidden: opts.mapperHidden,
+      vocab: vocab.ids, treatment, noiseVariance, maxSeqLen, textMean: opts.textMean ?? null, seed,
+    });
   } catch (e) {
     lock.release();
     throw e;
   }
+  if (decoder.prefixPositions + maxSeqLen - 1 > decoder.config.lm.nPositions) {
+    decoder.dispose(); lock.release();
+    throw new DbridgeError(`prefix (${decoder.prefixPositions}) + captions (${maxSeqLen} tokens) exceed the LM's ${decoder.config.lm.nPositions} positions`);
+  }
+  // a fresh start replaces what an earlier run left, once the new model is built (the CLI keeps them until the new run has finished)
+  if (!opts.resume && existsSync(opts.out)) for (const f of ['resume', 'epochs', 'weights.safetensors', 'config.json', 'state.json', 'train_log.json']) rmSync(join(opts.out, f), { recursive: true, force: true });
+  const optim = newAdam(decoder, lr, hyper.weightDecay, opts.clipGradNorm);
   ensureDir(opts.out);
-  const rng = new Rng(seed);
   const log = (s: string) => { if (!opts.quiet) logLine(s); };
   log(`train-decoder: ${n} captions, ${train.length} used, vocab ${vocab.size}${compact ? ' (compact)' : ''}, maxSeqLen ${maxSeqLen}, ` +
     `${decoder.params.count().toLocaleString()} parameters, ${stepsPerEpoch} steps/epoch x ${epochs}, lr ${lr}, warmup ${warmup}`);
 
-  try {
-    for (let epoch = state.epoch + 1; epoch <= epochs; epoch++) {
-      const erng = rng.fork(`epoch-${epoch}`);
-      const order = epochOrder(train, batchSize, erng.fork('order'), opts.bucketByLength ?? false);
-      const noiseRng = erng.fork('noise'), dropRng = erng.fork('dropout');
-      const bar = opts.quiet ? null : new Progress({ total: stepsPerEpoch, label: `epoch ${epoch}/${epochs}`, unit: 'steps' });
-      const t0 = Date.now();
-      // The epoch's losses are summed on the device and read (awaited) every READ_EVERY steps for
-      // the progress bar and the divergence check, and at the epoch's end.
-      const lossSum = new DeviceSum();
-      let tokens = 0, shown = NaN;
-      const readLoss = async () => {
-        shown = await lossSum.mean();
-        if (lossSum.count > 0 && !Number.isFinite(shown)) throw new DbridgeError(`training diverged: loss ${shown} by step ${state.step} (lower --lr?)`);
-        return shown;
-      };
-      let trainLoss: number;
-      try {
-        for (let b = 0; b < stepsPerEpoch; b++) {
-          if (opts.maxSteps !== undefined && state.step >= opts.maxSteps) break;
-          const idx = order.length >= batchSize ? order.slice(b * batchSize, (b + 1) * batchSize) : order;
-          const ex = idx.map((i) => train[i]);
-          if (ex.length === 0) break;
-          const rows = new Float32Array(ex.length * D);
-          ex.forEach((e, i) => rows.set(base.subarray(e.row * D, (e.row + 1) * D), i * D));
-          const inputs = trainTreatmentNoise(treatment, rows, D, noiseRng, { noiseVariance });
-          const stepLr = linearWarmupDecay(state.step, lr, warmup, totalSteps);
-          const x = tf.tensor2d(inputs, [ex.length, D]);
-          const { loss, grads } = lossAndGrads(decoder.params, () => captionLoss(decoder, x, ex.map((e) => e.ids), dropRng));
-          x.dispose();
-          tf.dispose([optim.apply(grads, stepLr), ...Object.values(grads)]);
-          lossSum.add(loss);
-          state.step++;
-          tokens += ex.reduce((a, e) => a + e.ids.length, 0);
-          if ((b + 1) % READ_EVERY === 0) await readLoss();
-          bar?.update(b + 1, { loss: shown, lr: stepLr, 'tok/s': Math.round(tokens / Math.max(1e-3, (Date.now() - t0) / 1000)) });
-        }
-        trainLoss = lossSum.count > 0 ? await readLoss() : 0;
-      } finally {
-        lossSum.dispose();
-      }
-      const seconds = (Date.now() - t0) / 1000;
-      bar?.finish({ loss: trainLoss });
-      const valLoss = valInputs && val.length ? await evalLoss(decoder, valInputs, D, val, batchSize) : null;
-      let metric: number | null = null;
-      if (opts.scorer && opts.valImages) {
-        const caps = await generateCaptions(decoder, opts.valImages.embeddings, opts.generate ?? {});
-        const cands = new Map<string, string>(), refs = new Map<string, string[]>();
-        opts.valImages.ids.forEach((id, i) => { cands.set(String(id), caps[i]); refs.set(String(id), opts.valImages!.references[i]); });
-        metric = await opts.scorer(cands, refs);
-      }
-      const score = metric ?? (valLoss !== null ? -valLoss : -trainLoss);
-      const best = state.bestScore === null || score > state.bestScore;
-      const rec: EpochRecord = {
-        epoch, step: state.step, trainLoss, valLoss, metric, seconds,
-        tokensPerSecond: tokens / Math.max(1e-3, seconds), best,
-      };
-      state.history.push(rec);
-      if (best) { state.bestScore = score; state.bestEpoch = epoch; }
-      state.epoch = epoch;
-      log(`epoch ${epoch}: train loss ${rec.trainLoss.toFixed(4)}${valLoss !== null ? `, val loss ${valLoss.toFixed(4)}` : ''}` +
-        `${metric !== null ? `, val ${opts.scorerName ?? 'metric'} ${metric.toFixed(4)}` : ''}, ${Math.round(rec.tokensPerSecond)} tok/s${best ? ' (best)' : ''}`);
-      const weights = await decoder.weightsToHost();
-      const epState = { step: state.step, epoch, trainLoss: rec.trainLoss, valLoss, metric };
-      if (opts.keepEpochs ?? true) saveCheckpoint(join(opts.out, 'epochs', `epoch-${String(epoch).padStart(2, '0')}`), { config: decoder.config, weights, state: epState });
-      if (best) saveCheckpoint(opts.out, { config: decoder.config, weights, state: { ...epState, selectedBy: metric !== null ? opts.scorerName ?? 'metric' : valLoss !== null ? 'val loss' : 'train loss' } });
-      saveCheckpoint(resumeDir, { config: decoder.config, weights, optimizer: await optim.stateToHost(), state: state as unknown as ResumeState & { step: number } });
-      writeJsonAtomic(join(opts.out, 'train_log.json'), { options: hyper, lmSource: decoder.config.lmSource, bestEpoch: state.bestEpoch, history: state.history });
-      opts.onEpoch?.(rec);
-      if (opts.maxSteps !== undefined && state.step >= opts.maxSteps) break;
+  // batches: epoch e (1-based) takes its order from Rng(seed).fork(`epoch-${e}`); the noise of step s from fork(`noise/${s}`)
+  const orders = new Map<number, number[]>();
+  const orderOf = (epoch: number): number[] => {
+    let o = orders.get(epoch);
+    if (!o) {
+      o = epochOrder(train, batchSize, new Rng(seed).fork(`epoch-${epoch}`).fork('order'), opts.bucketByLength ?? false);
+      orders.clear();
+      orders.set(epoch, o);
     }
-    return { out: opts.out, bestEpoch: state.bestEpoch, history: state.history, config: decoder.config, steps: state.step };
+    return o;
+  };
+  const batchAt = (step: number): DecoderBatch => {
+    const epoch = Math.floor(step / stepsPerEpoch) + 1, b = step % stepsPerEpoch;
+    const order = orderOf(epoch);
+    const idx = order.length >= batchSize ? order.slice(b * batchSize, (b + 1) * batchSize) : order;
+    const ex = idx.map((i) => train[i]);
+    const rows = new Float32Array(ex.length * D);
+    ex.forEach((e, i) => rows.set(base.subarray(e.row * D, (e.row + 1) * D), i * D));
+    return { inputs: trainTreatmentNoise(treatment, rows, D, new Rng(seed).fork(`noise/${step}`), { noiseVariance }), ids: ex.map((e) => e.ids), D };
+  };
+  const problem: TrainProblem<DecoderBatch> = {
+    model: decoderTrainModel(decoder, seed),
+    batch: batchAt,
+    rows: (b) => b.ids.length,
+    slice: (b, s, e) => ({ inputs: b.inputs.slice(s * D, e * D), ids: b.ids.slice(s, e), D }),
+    lr: (step) => linearWarmupDecay(step, lr, warmup, totalSteps),
+    replica: { module: import.meta.url, factory: 'decoderReplica', args: { config: decoder.config, textMean: opts.textMean ?? null, seed } },
+  };
+
+  // what the epochs have decided (saved in every checkpoint, so a resume continues the selection)
+  const sel = { bestEpoch: 0, bestScore: null as number | null, history: [] as EpochRecord[] };
+  let epochStart = Date.now();
+  const endOfEpoch = async (step: number, window: { meanLoss: number }) => {
+    const epoch = step / stepsPerEpoch;
+    const seconds = (Date.now() - epochStart) / 1000;
+    const tokens = orderOf(epoch).slice(0, stepsPerEpoch * batchSize).reduce((a, i) => a + train[i].ids.length, 0);
+    const valLoss = valInputs && val.length ? await evalLoss(decoder, valInputs, D, val, batchSize) : null;
+    let metric: number | null = null;
+    if (opts.scorer && opts.valImages) {
+      const caps = await generateCaptions(decoder, opts.valImages.embeddings, opts.generate ?? {});
+      const cands = new Map<string, string>(), refs = new Map<string, string[]>();
+      opts.valImages.ids.forEach((id, i) => { cands.set(String(id), caps[i]); refs.set(String(id), opts.valImages!.references[i]); });
+      metric = await opts.scorer(cands, refs);
+    }
+    const score = metric ?? (valLoss !== null ? -valLoss : -window.meanLoss);
+    const best = sel.bestScore === null || score > sel.bestScore;
+    const rec: EpochRecord = { epoch, step, trainLoss: window.meanLoss, valLoss, metric, seconds, tokensPerSecond: tokens / Math.max(1e-3, seconds), best };
+    sel.history.push(rec);
+    if (best) { sel.bestScore = score; sel.bestEpoch = epoch; }
+    log(`epoch ${epoch}: train loss ${rec.trainLoss.toFixed(4)}${valLoss !== null ? `, val loss ${valLoss.toFixed(4)}` : ''}` +
+      `${metric !== null ? `, val ${opts.scorerName ?? 'metric'} ${metric.toFixed(4)}` : ''}, ${Math.round(rec.tokensPerSecond)} tok/s${best ? ' (best)' : ''}`);
+    const weights = await decoder.weightsToHost();
+    const epState = { step, epoch, trainLoss: rec.trainLoss, valLoss, metric };
+    if (opts.keepEpochs ?? true) saveCheckpoint(join(opts.out, 'epochs', `epoch-${String(epoch).padStart(2, '0')}`), { config: decoder.config, weights, state: epState });
+    if (best) saveCheckpoint(opts.out, { config: decoder.config, weights, state: { ...epState, selectedBy: metric !== null ? opts.scorerName ?? 'metric' : valLoss !== null ? 'val loss' : 'train loss' } });
+    writeJsonAtomic(join(opts.out, 'train_log.json'), { options: hyper, lmSource: decoder.config.lmSource, bestEpoch: sel.bestEpoch, history: sel.history });
+    opts.onEpoch?.(rec);
+    epochStart = Date.now();
+  };
+
+  try {
+    const r = await runTraining(problem, {
+      steps: Math.min(totalSteps, opts.maxSteps ?? Infinity), optimizer: optim, workers: opts.workers ?? 1, microBatch: opts.microBatch ?? 0,
+      logEvery: Math.max(1, Math.min(50, stepsPerEpoch)), progress: opts.quiet ? false : 'train-decoder',
+      hooks: [{ every: stepsPerEpoch, run: endOfEpoch }],
+      trainerState: { save: () => structuredClone(sel), load: (s) => Object.assign(sel, s as typeof sel) },
+      checkpoint: {
+        dir: resumeDir, every: stepsPerEpoch, config: decoder.config, resume: opts.resume, settings, labels: RESUME_LABELS,
+        hint: 'use another --out or drop --resume',
+        extraWeights: () => (decoder.textMean ? new Map([['buffer.text_mean', { dtype: 'float32' as const, shape: [decoder.textMean.length], data: decoder.textMean }]]) : new Map()),
+      },
+    });
+    return { out: opts.out, bestEpoch: sel.bestEpoch, history: sel.history, config: decoder.config, steps: r.endStep };
   } finally {
     optim.dispose();
     decoder.dispose();

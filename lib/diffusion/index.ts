@@ -21,6 +21,6 @@ export * from './configs.ts';
 export * from './ema.ts';
 export * from './train.ts';
 export * from './host.ts';
-export { writeCheckpointAtomically, recoverPartialCheckpoint } from './checkpoint-files.ts';
+export { writeCheckpointAtomically, recoverPartialCheckpoint } from '../train/checkpoint-files.ts';
 export type { Denoiser, DenoiserConfig, Unet1DConfig, ResMLPConfig } from './denoisers/types.ts';
 export { createDenoiser, denoiserPreset, DENOISER_PRESETS, denoiserParamCount, loadDenoiserWeights, unet1dFromTorchStateDict } from './denoisers/index.ts';

@@ -19,7 +19,7 @@ import { type Objective, checkObjective } from './objectives.ts';
 import { type BetaScheduleKind, type NoiseSchedule, lossWeights, makeSchedule } from './schedule.ts';
 import { diffusionLoss } from './loss.ts';
 import { type AugmentOptions, type BridgeOptions, augment, bridge } from './sampling.ts';
-import { recoverPartialCheckpoint } from './checkpoint-files.ts';
+import { recoverPartialCheckpoint } from '../train/checkpoint-files.ts';
 
 export const VARIANTS = ['official', 'paper'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -186,11 +186,15 @@ export class DiffusionModel implements DiffusionCore {
     return toFloat32(readNpy(join(dir, config.textMean)));
   }
 
+  /** config.json of this model's checkpoint folder, with `meta` (textMean, train, source). */
+  checkpointConfig(meta: SaveExtras['meta'] = {}): DiffusionCheckpointConfig {
+    return { format: 'dbridge-diffusion', version: 1, ...this.config, ...meta };
+  }
+
   /** Writes the checkpoint folder (raw weights = the denoiser's current parameters, read asynchronously). */
   async save(dir: string, extras: SaveExtras = {}): Promise<void> {
-    const config: DiffusionCheckpointConfig = { format: 'dbridge-diffusion', version: 1, ...this.config, ...(extras.meta ?? {}) };
     saveCheckpoint(dir, {
-      config,
+      config: this.checkpointConfig(extras.meta),
       weights: await this.denoiser.params.toHost(),
       ema: extras.ema,
       optimizer: extras.optimizer,

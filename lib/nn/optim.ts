@@ -1,7 +1,8 @@
 // Adam / AdamW over a ParamStore (the EMA of weights lives in lib/diffusion/ema.ts, with ema_pytorch's semantics), with global gradient-norm clipping (torch clip_grad_norm_
 // semantics: scale by max_norm / (norm + 1e-6) when norm > max_norm) and state that can be saved
 // and restored for --resume. Follows torch.optim.Adam / AdamW (bias-corrected moments; AdamW's
-// decoupled weight decay p -= lr * wd * p before the Adam update). Nothing here reads the device
+// decoupled weight decay p -= lr * wd * p before the Adam update); parameter groups (AdamGroups)
+// and the Optimizer interface the training harness (lib/train) drives. Nothing here reads the device
 // synchronously (webgpu cannot): the gradient norm, the clip factor and the loss stay on the device
 // as scalar tensors, and state is read with `await` (stateToHost) at checkpoint boundaries.
 import { tf } from '../tf.ts';
@@ -19,6 +20,20 @@ export interface AdamConfig {
   clipGradNorm?: number; // global norm clip; default none
 }
 
+/**
+ * What the training harness (lib/train) drives: one update from gradients keyed by parameter
+ * name, entirely on the device, and state for exact resume.
+ */
+export interface Optimizer {
+  /** Updates applied so far. */
+  readonly step: number;
+  /** One update at learning rate `lr` (grads not disposed); returns the gradient norm before clipping (a device scalar the caller disposes). */
+  apply(grads: Record<string, tf.Tensor>, lr: number): tf.Scalar;
+  stateToHost(): Promise<Map<string, HostArray>>;
+  loadState(state: Map<string, HostArray>): void;
+  dispose(): void;
+}
+
 /** A non-trainable variable holding `init`, which is disposed (tf.variable keeps its own reference). */
 function ownedVariable(init: tf.Tensor): tf.Variable {
   const v = tf.variable(init, false);
@@ -26,12 +41,18 @@ function ownedVariable(init: tf.Tensor): tf.Variable {
   return v;
 }
 
-export class Adam {
+export class Adam implements Optimizer {
   step = 0;
   private m = new Map<string, tf.Variable>();
   private v = new Map<string, tf.Variable>();
-  constructor(private readonly params: ParamStore, readonly config: AdamConfig) {
+  /**
+   * `names` restricts the optimiser to these parameters (a parameter group; default all): only
+   * their moments are kept, and apply() ignores (and leaves out of the norm) other gradients.
+   */
+  constructor(private readonly params: ParamStore, readonly config: AdamConfig, names?: readonly string[]) {
+    const own = names ? new Set(names) : null;
     for (const [k, p] of params.vars) {
+      if (own && !own.has(k)) continue;
       this.m.set(k, ownedVariable(tf.zerosLike(p)));
       this.v.set(k, ownedVariable(tf.zerosLike(p)));
     }
@@ -49,16 +70,17 @@ export class Adam {
    * `await norm.data()` when needed). Clipping multiplies by torch's clamp(max / (norm + 1e-6), max = 1),
    * computed on the device. Does not dispose `grads`.
    */
-  apply(grads: Record<string, tf.Tensor>, lr = this.config.lr): tf.Scalar {
+  apply(allGrads: Record<string, tf.Tensor>, lr = this.config.lr): tf.Scalar {
     const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, clipGradNorm } = this.config;
-    const norm = Adam.gradNorm(grads);
+    const grads: Record<string, tf.Tensor> = {};
+    for (const k of this.m.keys()) if (allGrads[k]) grads[k] = allGrads[k];
+    const norm = Object.keys(grads).length ? Adam.gradNorm(grads) : tf.scalar(0);
     this.step++;
     const bc1 = 1 - Math.pow(beta1, this.step), bc2 = 1 - Math.pow(beta2, this.step);
     tf.tidy(() => {
       const scale = clipGradNorm !== undefined ? tf.minimum(tf.div(clipGradNorm, tf.add(norm, 1e-6)), 1) : null;
-      for (const [k, p] of this.params.vars) {
-        const g0 = grads[k];
-        if (!g0) continue;
+      for (const [k, g0] of Object.entries(grads)) {
+        const p = this.params.vars.get(k)!;
         const g = scale ? tf.mul(g0, scale) : g0;
         const m = this.m.get(k)!, v = this.v.get(k)!;
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
@@ -109,6 +131,35 @@ function sumScalars(xs: tf.Tensor[]): tf.Tensor {
   return xs[0];
 }
 
+/**
+ * Parameter groups, each with its own Adam (clipped over its own gradients) and learning-rate
+ * multiplier, as one Optimizer; state keys carry the group's name as a prefix. apply() returns
+ * the first group's gradient norm.
+ */
+export class AdamGroups implements Optimizer {
+  constructor(readonly groups: { name: string; adam: Adam; lrMult: number }[]) {
+    if (groups.length === 0) throw new Error('AdamGroups needs at least one group');
+  }
+  get step(): number { return this.groups[0].adam.step; }
+  apply(grads: Record<string, tf.Tensor>, lr: number): tf.Scalar {
+    const norms = this.groups.map((g) => g.adam.apply(grads, lr * g.lrMult));
+    tf.dispose(norms.slice(1));
+    return norms[0];
+  }
+  async stateToHost(): Promise<Map<string, HostArray>> {
+    const out = new Map<string, HostArray>();
+    for (const g of this.groups) for (const [k, v] of await g.adam.stateToHost()) out.set(`${g.name}.${k}`, v);
+    return out;
+  }
+  loadState(state: Map<string, HostArray>): void {
+    for (const g of this.groups) {
+      const p = `${g.name}.`;
+      g.adam.loadState(new Map([...state].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v])));
+    }
+  }
+  dispose(): void { for (const g of this.groups) g.adam.dispose(); }
+}
+
 /** Linear warm-up to `lr` over `warmup` steps, then linear decay to 0 at `total` (transformers' get_linear_schedule_with_warmup). */
 export function linearWarmupDecay(step: number, lr: number, warmup: number, total: number): number {
   if (step < warmup) return lr * (step / Math.max(1, warmup));
@@ -116,14 +167,16 @@ export function linearWarmupDecay(step: number, lr: number, warmup: number, tota
 }
 
 /**
- * Loss and gradients of `lossFn` with respect to every variable of the store: returns the loss as
- * a device scalar and the gradients (the caller disposes both, e.g. tf.dispose([loss, ...grads])).
+ * Loss and gradients of `lossFn` with respect to the store's trainable variables: returns the loss
+ * as a device scalar and the gradients keyed by parameter name (the caller disposes both, e.g.
+ * tf.dispose([loss, ...grads])). A variable the loss does not reach, or one marked non-trainable
+ * (`variable.trainable = false`, e.g. a fixed temperature), gets no entry.
  */
 export function lossAndGrads(params: ParamStore, lossFn: () => tf.Scalar): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
-  const varList = [...params.vars.values()];
+  const names = params.names().filter((k) => params.vars.get(k)!.trainable);
+  const varList = names.map((k) => params.vars.get(k)!);
   const { value: loss, grads } = tf.variableGrads(lossFn, varList);
   const byName: Record<string, tf.Tensor> = {};
-  const nameOf = new Map(varList.map((v, i) => [v.name, [...params.vars.keys()][i]]));
-  for (const [vn, g] of Object.entries(grads)) byName[nameOf.get(vn)!] = g;
+  names.forEach((k, i) => { const g = grads[varList[i].name]; if (g) byName[k] = g; });
   return { loss, grads: byName };
 }

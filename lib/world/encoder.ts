@@ -16,13 +16,13 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
 import { backendName, initBackend } from '../backend.ts';
-import { Adam, ParamStore, READ_EVERY, checkpointExists, loadCheckpoint, lossAndGrads, registerWasmKernels, saveCheckpoint } from '../nn/index.ts';
+import { Adam, AdamGroups, ParamStore, checkpointExists, loadCheckpoint, registerWasmKernels } from '../nn/index.ts';
+import { runTraining, type HarnessResult, type TrainModel, type TrainProblem } from '../train/index.ts';
 import { readWorldEntries, readWorldImages, readWorldMeta, type WorldImageEntry } from './generate.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { configHash } from '../util/hash.ts';
 import { checkResume, flattenSettings } from '../util/resume.ts';
-import { Progress } from '../util/progress.ts';
 import { provenance } from '../util/provenance.ts';
 import { Rng } from '../util/rng.ts';
 import type { Encoder, RGBImage } from '../encoders/types.ts';
@@ -125,6 +125,10 @@ export interface TrainWorldEncoderOptions {
   quiet?: boolean;
   /** Stop after this many steps of this call (tests use it to simulate an interruption). */
   maxStepsThisRun?: number;
+  /** Worker threads, one encoder replica each (default 1: this thread); see lib/train. */
+  workers?: number;
+  /** Pairs per forward/backward pass on one thread (default 0: all; the contrastive loss still sees the whole batch). */
+  microBatch?: number;
 }
 
 export interface TrainWorldEncoderResult {
@@ -279,14 +283,15 @@ export function retrievalFromSimilarity(sim: Float32Array, nI: number, nT: numbe
   return { split, images: nI, captions: nT, i2t: r(i2t, nI), t2i: r(t2i, nT), chance: { i2t_r1: Math.min(1, 5 / nT), t2i_r1: 1 / nI } };
 }
 
+/** The trainer's part of the checkpoint's state.json (the harness keeps step, curve, settings, ...). */
 interface TrainState {
-  step: number;
-  done: boolean;
-  loss: number;
-  seconds: number;
   configHash: string;
-  [k: string]: unknown;
+  provenance: unknown;
 }
+
+/** Settings a resume may change, and how the user names the others. */
+const RESUME_MAY_CHANGE = ['train.steps', 'train.warmupSteps'] as const;
+const RESUME_LABELS = { 'train.lr': '--lr', 'train.batchSize': '--batch-size', 'train.seed': '--seed', 'train.fixedTemperature': '--temperature', 'arch.dim': '--dim', 'arch.width': '--width', 'arch.imageLayers': '--image-layers', 'arch.textLayers': '--text-layers' };
 
 /**
  * Trains the world's dual encoder on the pre-training split of `worldDir` and saves it to
@@ -326,117 +331,89 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   // what must match for a resume (steps may grow)
   const hash = configHash({ ...config, train: { ...train, steps: 0, warmupSteps: 0 } });
 
-  let params: ParamStore;
-  let adam: Adam;
-  let adamScale: Adam;
-  let startStep = 0;
-  let prevLoss = NaN;
+  const settings = flattenSettings({ ...config });
+  // an existing checkpoint: a finished one is reused, an unfinished one needs --resume (its settings must match)
+  let resume = Boolean(opts.resume);
   if (checkpointExists(opts.outDir) && !opts.force) {
-    const ck = loadCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir);
-    if (ck.state.configHash !== hash) {
+    const ck = loadCheckpoint<WorldEncoderConfig, { trainer?: TrainState; step: number }>(opts.outDir);
+    if (ck.state.trainer?.configHash !== hash) {
       // name the setting that differs when the checkpoint's config says which
-      checkResume(opts.outDir, flattenSettings({ ...ck.config }), flattenSettings({ ...config }), {
-        ignore: ['train.steps', 'train.warmupSteps'], hint: 'use another --out or --force',
-        labels: { 'train.lr': '--lr', 'train.batchSize': '--batch-size', 'train.seed': '--seed', 'train.fixedTemperature': '--temperature', 'arch.dim': '--dim', 'arch.width': '--width', 'arch.imageLayers': '--image-layers', 'arch.textLayers': '--text-layers' },
-      });
-      throw new DbridgeError(`${opts.outDir} holds an encoder trained with another config or world; use another --out or --force`);
+      checkResume(opts.outDir, flattenSettings({ ...ck.config }), settings, { ignore: RESUME_MAY_CHANGE, hint: 'use another --out or --force', labels: RESUME_LABELS });
+      throw new DbridgeError(`${opts.outDir} holds an encoder trained with another config or world (or by an older dbridge); use another --out or --force`);
     }
-    if (!opts.resume && !(ck.state.done && ck.state.step >= train.steps)) {
-      throw new DbridgeError(`${opts.outDir} holds an encoder trained for ${ck.state.step} of the ${train.steps} steps asked for; pass --resume to continue it or --force to start over`);
-    }
-    params = createWorldEncoderParams(arch, train.seed);
-    params.load(ck.weights, { source: opts.outDir });
-    adam = new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm });
-    adamScale = new Adam(params, { lr: train.lr });
-    if (ck.optimizer) {
-      adam.loadState(unprefix(ck.optimizer, 'main.'));
-      adamScale.loadState(unprefix(ck.optimizer, 'scale.'));
-    }
-    startStep = ck.state.step;
-    prevLoss = ck.state.loss;
-  } else {
-    if (opts.force) for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
-    params = createWorldEncoderParams(arch, train.seed);
-    if (train.fixedTemperature !== null) tf.tidy(() => params.get('logit_scale').assign(tf.scalar(Math.log(1 / train.fixedTemperature!))));
-    adam = new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm });
-    adamScale = new Adam(params, { lr: train.lr });
+    if (ck.state.step >= train.steps) resume = true;
+    else if (!resume) throw new DbridgeError(`${opts.outDir} holds an encoder trained for ${ck.state.step} of the ${train.steps} steps asked for; pass --resume to continue it or --force to start over`);
+  } else if (opts.force) {
+    for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
   }
 
+  const params = createWorldEncoderParams(arch, train.seed);
+  if (train.fixedTemperature !== null) {
+    tf.tidy(() => params.get('logit_scale').assign(tf.scalar(Math.log(1 / train.fixedTemperature!))));
+    params.get('logit_scale').trainable = false;
+  }
+  // the temperature has its own optimiser (and learning-rate multiplier); the rest is clipped together
+  const rest = params.names().filter((k) => k !== 'logit_scale');
+  const optimizer = new AdamGroups([
+    { name: 'main', adam: new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm }, rest), lrMult: 1 },
+    ...(train.fixedTemperature === null ? [{ name: 'scale', adam: new Adam(params, { lr: train.lr }, ['logit_scale']), lrMult: train.logitScaleLrMult }] : []),
+  ]);
   const encoder = new WorldEncoder(params, config);
-  const save = async (step: number, loss: number, done: boolean) => saveCheckpoint<WorldEncoderConfig, TrainState>(opts.outDir, {
-    config, weights: await params.toHost(), optimizer: new Map([...prefix(await adam.stateToHost(), 'main.'), ...prefix(await adamScale.stateToHost(), 'scale.')]),
-    state: { step, done, loss, seconds: (Date.now() - t0) / 1000, configHash: hash, provenance: provenance(backendName()) },
-  });
 
-  let loss = prevLoss;
-  let step = startStep;
-  const tTrain = Date.now();
-  if (step < train.steps) {
+  let result: HarnessResult | null = null;
+  try {
     const S = arch.imageSize, B = train.batchSize;
     const pixels = stackImages(await readWorldImages(opts.worldDir, entries), S, `${opts.worldDir} pre-training images`);
     const tokenized = entries.map((e: WorldImageEntry) => e.sentences.map((s) => encoder.vocab.encode(s.raw, arch.contextLength)));
     const root = new Rng(train.seed);
-    const every = opts.checkpointEvery ?? 100;
-    const stopAt = opts.maxStepsThisRun !== undefined ? Math.min(train.steps, step + opts.maxStepsThisRun) : train.steps;
-    const progress = opts.quiet ? null : new Progress({ total: train.steps, label: 'train-encoder', unit: 'steps' });
-    const pix = new Uint8Array(B * S * S * 3);
-    // The latest step's loss stays on the device; it is read (awaited) every READ_EVERY steps for
-    // the progress bar and the divergence check, and before each checkpoint.
-    let lossT: tf.Scalar | null = null, lossStep = step;
-    const readLoss = async () => {
-      if (!lossT) return;
-      loss = (await lossT.data())[0];
-      if (!Number.isFinite(loss)) throw new DbridgeError(`train-encoder: loss became ${loss} by step ${lossStep}; try a lower --lr`);
-      progress?.update(lossStep + 1, { loss, T: 1 / (await encoder.logitScale()) });
-    };
-    try {
-      for (; step < stopAt; step++) {
+    const problem: TrainProblem<WorldBatch> = {
+      model: worldEncoderTrainModel(params, arch),
+      batch: (step) => {
         const rng = root.fork(`step/${step}`);
         const idx = sampleDistinct(rng, entries.length, B);
         const rows = idx.map((i) => tokenized[i][rng.int(tokenized[i].length)]);
+        const pix = new Uint8Array(B * S * S * 3);
         idx.forEach((i, b) => pix.set(pixels.subarray(i * S * S * 3, (i + 1) * S * S * 3), b * S * S * 3));
         const L = Math.min(arch.contextLength, Math.ceil(Math.max(...rows.map((r) => r.length)) / 4) * 4);
         const ids = new Int32Array(B * L);
         rows.forEach((r, b) => ids.set(r, b * L));
-        const patches = imagePatches(arch, pix, B);
-        const idT = tf.tensor2d(ids, [B, L], 'int32');
-        const lengths = rows.map((r) => r.length);
-        const res = lossAndGrads(params, () => clipLoss(imageForward(params, arch, patches), textForward(params, arch, idT, lengths), params.get('logit_scale')));
-        tf.dispose([patches, idT]);
-        // the temperature has its own optimiser (and learning-rate multiplier); the rest is clipped together
-        const { logit_scale: scaleGrad, ...rest } = res.grads;
-        const norms = [adam.apply(rest, lrAt(step, train))];
-        if (train.fixedTemperature === null) norms.push(adamScale.apply({ logit_scale: scaleGrad }, lrAt(step, train) * train.logitScaleLrMult));
-        tf.dispose([...norms, ...Object.values(res.grads)]);
-        lossT?.dispose();
-        lossT = res.loss; lossStep = step;
-        if ((step + 1) % READ_EVERY === 0) await readLoss();
-        if ((step + 1) % every === 0 && step + 1 < stopAt) { await readLoss(); await save(step + 1, loss, false); }
-      }
-      await readLoss();
-    } finally {
-      (lossT as tf.Scalar | null)?.dispose();
-    }
-    progress?.finish({ loss });
+        return { pixels: pix, ids, lengths: rows.map((r) => r.length), L, S };
+      },
+      rows: (b) => b.lengths.length,
+      slice: (b, s, e) => ({ pixels: b.pixels.slice(s * b.S * b.S * 3, e * b.S * b.S * 3), ids: b.ids.slice(s * b.L, e * b.L), lengths: b.lengths.slice(s, e), L: b.L, S: b.S }),
+      lr: (step) => lrAt(step, train),
+      head: { loss: (F) => tf.tidy(() => { const D = F.shape[1] / 2; return clipLoss(tf.slice(F, [0, 0], [-1, D]), tf.slice(F, [0, D], [-1, D]), params.get('logit_scale')); }) },
+      replica: { module: import.meta.url, factory: 'worldEncoderReplica', args: { arch, fixed: train.fixedTemperature !== null } },
+    };
+    result = await runTraining(problem, {
+      steps: train.steps, optimizer, workers: opts.workers ?? 1, microBatch: opts.microBatch ?? 0, logEvery: Math.min(50, train.steps),
+      maxStepsThisRun: opts.maxStepsThisRun, progress: opts.quiet ? false : 'train-encoder',
+      checkpoint: {
+        dir: opts.outDir, every: opts.checkpointEvery ?? 100, config, resume, settings, ignore: RESUME_MAY_CHANGE, labels: RESUME_LABELS,
+        hint: 'use another --out or --force',
+      },
+      trainerState: { save: () => ({ configHash: hash, provenance: provenance(backendName()) } satisfies TrainState), load: () => {} },
+    });
+  } catch (e) {
+    encoder.dispose(); optimizer.dispose();
+    throw e;
   }
-  const trainSeconds = (Date.now() - tTrain) / 1000;
+  optimizer.dispose();
+  const step = result.endStep;
   const done = step >= train.steps;
-  const trained = step > startStep || startStep === 0;
-  if (trained) await save(step, loss, done);
+  const loss = result.lastStepLoss;
   let retrieval: RetrievalReport | undefined;
   const evalSplit = opts.evalSplit ?? 'test';
   if (done && evalSplit !== 'none') {
     retrieval = await evaluateRetrieval(encoder, opts.worldDir, evalSplit);
     writeJsonAtomic(join(opts.outDir, 'eval.json'), { retrieval, logitScale: await encoder.logitScale(), step, provenance: provenance(backendName()) });
   }
-  const result: TrainWorldEncoderResult = {
+  const out: TrainWorldEncoderResult = {
     outDir: opts.outDir, step, loss, logitScale: await encoder.logitScale(), seconds: (Date.now() - t0) / 1000,
-    stepsPerSecond: (step - startStep) / Math.max(1e-9, trainSeconds), retrieval, done,
+    stepsPerSecond: result.stepsPerSecond, retrieval, done,
   };
   encoder.dispose();
-  adam.dispose();
-  adamScale.dispose();
-  return result;
+  return out;
 }
 
 export function prefix(m: Map<string, HostArray>, p: string): Map<string, HostArray> {
@@ -445,6 +422,42 @@ export function prefix(m: Map<string, HostArray>, p: string): Map<string, HostAr
 
 export function unprefix(m: Map<string, HostArray>, p: string): Map<string, HostArray> {
   return new Map([...m].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v]));
+}
+
+/** One step's host data: B images (pixels, S x S x 3 each) and one caption each (ids padded to L). */
+export interface WorldBatch {
+  pixels: Uint8Array;
+  ids: Int32Array;
+  lengths: number[];
+  L: number;
+  S: number;
+}
+
+/**
+ * The dual encoder as the training harness's TrainModel: its features are [image | text]
+ * embeddings per row, the CLIP loss over the whole batch is the problem's head (a coupled loss).
+ */
+export function worldEncoderTrainModel(params: ParamStore, arch: WorldEncoderArch): TrainModel<WorldBatch> {
+  return {
+    params,
+    loss: () => { throw new Error('the world encoder loss is coupled: use features and the head'); },
+    weight: (b) => b.lengths.length,
+    features: (b) => tf.tidy(() => {
+      const n = b.lengths.length;
+      const img = imageForward(params, arch, imagePatches(arch, b.pixels, n));
+      const txt = textForward(params, arch, tf.tensor2d(b.ids, [n, b.L], 'int32'), b.lengths);
+      return tf.concat([img, txt], 1) as tf.Tensor2D;
+    }),
+    dispose: () => params.dispose(),
+  };
+}
+
+/** Worker-side replica (lib/train/worker.ts); its weights come from the main thread. */
+export async function worldEncoderReplica(args: { arch: WorldEncoderArch; fixed: boolean }): Promise<TrainModel<WorldBatch>> {
+  await ensureBackend();
+  const params = createWorldEncoderParams(args.arch, 0);
+  if (args.fixed) params.get('logit_scale').trainable = false;
+  return worldEncoderTrainModel(params, args.arch);
 }
 
 /** k distinct integers in [0, n) (partial Fisher-Yates on a sparse map). */

@@ -16,7 +16,7 @@ import { readEmbeddingMatrix, writeNpy } from '../../io/npy.ts';
 import { modalityMean, preprocessRows } from '../../embeddings/index.ts';
 import { DiffusionModel, namedConfig, trainDiffusion, SCALE_NAMES, SCALES, VARIANTS } from '../../diffusion/index.ts';
 import { checkpointExists } from '../../nn/checkpoint.ts';
-import { PARTIAL } from '../../diffusion/checkpoint-files.ts';
+import { PARTIAL } from '../../train/checkpoint-files.ts';
 import { readMean } from './bridge.ts';
 import { trainingFolder, trainInto } from '../outputs.ts';
 
