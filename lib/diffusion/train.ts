@@ -144,7 +144,7 @@ function resolveConfig(opts: TrainOptions): TrainConfig {
   for (const k of ['batchSize', 'emaEvery', 'checkpointEvery', 'logEvery'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new DbridgeError(`training option ${k} must be a positive integer, got ${c[k]}`);
   }
-  if (!Number.isInteger(c.steps)) throw new DbridgeError(`training option steps must be an integer, got ${c.steps}`);
+  if (!Number.isInteger(c.steps) || c.steps < 1) throw new DbridgeError(`training option steps must be a positive integer, got ${c.steps}`);
   return c;
 }
 
