@@ -1,10 +1,12 @@
 // What notebooks/07-audio-bridges.ipynb calls (it defines nothing): an audio session (backend +
 // resolved audio config + cached AudioPipeline + result folder), one call per panel, the sound
 // world's example clips and each method's captions for them. The scale comes from DBRIDGE_SCALE
-// (the notebook runner sets `smoke` in CI; `mini` otherwise), the dataset from DBRIDGE_AUDIO_DATASET
-// (default sound). Results land where `npm run reproduce -- --dataset sound` writes them.
-import { join } from 'node:path';
+// (the notebook runner sets `smoke` in CI; `mini` otherwise; notebook.ts's notebookScale), the dataset
+// from DBRIDGE_AUDIO_DATASET (default sound). Results land where `npm run reproduce -- --dataset sound`
+// writes them; stages show as notebook.ts's stage lines.
+import { join, relative } from 'node:path';
 import { initBackend } from '../backend.ts';
+import { notebookScale, showScale, stageDisplay } from './notebook.ts';
 import { resultsDirName, type ExperimentConfig } from './config.ts';
 import { resolveAudioConfig, type AudioExperimentConfig } from './audio-config.ts';
 import { AudioPipeline } from './audio-pipeline.ts';
@@ -29,12 +31,14 @@ export async function audioSession(opts: { dataset?: string; scale?: string; var
   const backend = await initBackend(undefined, { quiet: true });
   const cfg = resolveAudioConfig({
     dataset: opts.dataset ?? process.env.DBRIDGE_AUDIO_DATASET ?? 'sound',
-    scale: opts.scale ?? process.env.DBRIDGE_SCALE ?? 'mini',
+    scale: opts.scale ?? notebookScale(),
     variant: opts.variant ?? process.env.DBRIDGE_VARIANT ?? 'official',
     seed: opts.seed ?? 0,
   });
   const outDir = join(REPO_ROOT, 'results', resultsDirName(cfg as unknown as ExperimentConfig));
-  const pipeline = new AudioPipeline(cfg, join(REPO_ROOT, 'data', 'cache'), (l) => { if (l.includes('running') || l.includes('done')) console.log(l); });
+  const cacheRoot = join(REPO_ROOT, 'data', 'cache');
+  const pipeline = new AudioPipeline(cfg, cacheRoot, stageDisplay(cacheRoot));
+  showScale(cfg.scale, `dataset ${cfg.dataset} · variant ${cfg.variant} · seed ${cfg.seed} · backend ${backend} · results in \`${relative(REPO_ROOT, outDir)}/\` · stage cache \`data/cache/\``);
   return { cfg, backend, pipeline, ctx: { cfg, backend, outDir }, tables: new Map() };
 }
 

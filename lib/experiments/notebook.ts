@@ -62,7 +62,7 @@ export function showScale(scale: string, extra = ''): void {
  * A pipeline log for notebooks (lib/experiments/cache.ts's lines): one updating line per stage,
  * "running" with its elapsed time, then "computed in ..." or "reused from <cache folder>".
  */
-function stageDisplay(cacheRoot: string): (line: string) => void {
+export function stageDisplay(cacheRoot: string): (line: string) => void {
   const rel = (p: string) => relative(REPO_ROOT, p) || p;
   const running = new Map<string, { status: StatusLine; dir: string; timer: NodeJS.Timeout }[]>();
   const live = jupyterOutput() !== null; // elsewhere (a script) a ticking line would print every second
