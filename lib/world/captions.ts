@@ -81,7 +81,8 @@ const MIN_WORDS = 6;
 
 // ------------------------------------------------------------------------------------- helpers
 
-function pickW<T>(rng: Rng, items: readonly T[], weight: (t: T) => number): T {
+/** One of `items`, drawn with probability proportional to `weight` (also the sound world's captions). */
+export function pickW<T>(rng: Rng, items: readonly T[], weight: (t: T) => number): T {
   const total = items.reduce((s, t) => s + weight(t), 0);
   let u = rng.uniform() * total;
   for (const t of items) {

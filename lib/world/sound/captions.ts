@@ -9,6 +9,7 @@
 // Pre-training ("web") captions add what the captioning splits never mention: the room's echo and
 // the noise floor. test/audio/captions.test.ts checks every statement with an independent parser.
 import type { Rng } from '../../util/rng.ts';
+import { pickW } from '../captions.ts';
 import { type SoundCaptionStyle, type SoundKind, SOUND_DOMAIN_SPECS } from './domains.ts';
 import { type SoundEvent, type SoundScene, during } from './scene.ts';
 
@@ -58,16 +59,6 @@ export const ROOM_PHRASES = { echo: ['in a room with an echo', 'with a strong ec
 export const FLOOR_PHRASES = { hiss: ['with a faint hiss underneath', 'against faint background hiss'], silent: ['against complete silence', 'with a silent background'] } as const;
 
 // ------------------------------------------------------------------------------------- helpers
-
-function pickW<T>(rng: Rng, items: readonly T[], weight: (t: T) => number): T {
-  const total = items.reduce((s, t) => s + weight(t), 0);
-  let u = rng.uniform() * total;
-  for (const t of items) {
-    u -= weight(t);
-    if (u < 0) return t;
-  }
-  return items[items.length - 1];
-}
 
 const article = (phrase: string) => (/^[aeiou]/i.test(phrase) ? `an ${phrase}` : `a ${phrase}`);
 

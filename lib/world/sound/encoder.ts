@@ -6,7 +6,8 @@
 // Rng(seed).fork(`step/${s}`), so a resumed run sees the batches an uninterrupted one would.
 // Same choices as the image world's encoder and for the same reason (docs/world.md): the
 // temperature is fixed at CLIP's final 0.01, D = 256 (64 on smoke worlds), which leaves a modality
-// gap after mean removal. The loop follows lib/world/encoder.ts (its lrAt, sampleDistinct).
+// gap after mean removal. The loop follows lib/world/encoder.ts (its lrAt, sampleDistinct); both move
+// onto the project's one training harness (lib/train/, issue 12) when it lands.
 // Divergence from CLAP: clips at another rate are resampled (windowed sinc) and padded with zeros
 // or cut to the world's clip length, not repeat-padded or fused.
 import { existsSync, rmSync } from 'node:fs';
