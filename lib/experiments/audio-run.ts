@@ -12,7 +12,7 @@ import { loadSplit, loadMeans, type SplitEmbeddings } from './data.ts';
 import { pairedBootstrap, perImageMetric, type PairedDiff } from './bootstrap.ts';
 import { readNpy } from '../io/npy.ts';
 import { toFloat32 } from '../io/dtype.ts';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
 import { provenance } from '../util/provenance.ts';
 import { l2NormalizeRows } from '../embeddings/normalize.ts';
 import { preprocessRows } from '../embeddings/preprocess.ts';
@@ -265,7 +265,7 @@ export function audioClaims(tables: Map<string, ResultTable>, views: TestViews |
     const before = gap.rows.find((r) => r.id === 'mean-removed')!;
     const d = pairedBootstrap(pairedPerClip(views, repOf(second.id)), pairedPerClip(views, repOf(best.id)), seed);
     const d0 = pairedBootstrap(pairedPerClip(views, 'mean-removed'), pairedPerClip(views, repOf(best.id)), seed);
-    out.push(`Closes the modality gap most (paired cosine with the clip's captions): **${best.id}**, ${before.ours.paired!.toFixed(3)} → ${best.ours.paired!.toFixed(3)} (${ci(d0, 3, '')} over no bridge); next ${second.id} ${second.ours.paired!.toFixed(3)} (best − next ${ci(d, 3, '')}); ${d.lo > 0 ? 'the lead holds' : 'the lead is within the interval of zero'}. Probe accuracy (0.5 = no linearly visible gap): ${bridges.map((r) => `${r.id} ${r.ours.separability!.toFixed(2)}`).join(', ')}, before ${before.ours.separability!.toFixed(2)}.`);
+    out.push(`Closes the modality gap most (paired cosine with the clip's captions): **${best.id}**, ${before.ours.paired!.toFixed(3)} → ${best.ours.paired!.toFixed(3)} (${ci(d0, 3, '')} over no bridge); next ${second.id} ${second.ours.paired!.toFixed(3)} (best − next ${ci(d, 3, '')}); ${d.lo > 0 ? 'the lead holds' : 'the lead is within the interval of zero'}. Geometric criteria — relative modality gap: ${bridges.map((r) => `${r.id} ${r.ours.rmg!.toFixed(3)}`).join(', ')}, before ${before.ours.rmg!.toFixed(3)}; probe accuracy (0.5 = no linearly visible gap): ${bridges.map((r) => `${r.id} ${r.ours.separability!.toFixed(2)}`).join(', ')}, before ${before.ours.separability!.toFixed(2)}.`);
   }
   const cap = tables.get('audio_captioning');
   if (cap) {
