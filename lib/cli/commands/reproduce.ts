@@ -35,13 +35,15 @@ const spec = defineCommand({
     { name: 'gpt2', type: 'string', default: join(REPO_ROOT, 'models', 'gpt2'), help: 'Hugging Face GPT-2 folder for --scale paper' },
   ],
   check(args) {
+    if (isAudioDataset(args.dataset) && (args.tables !== undefined || args.denoiser !== undefined)) {
+      throw new DbridgeError('--tables and --denoiser apply to the image tables; the audio table runs all of its panels (docs/audio.md)');
+    }
     if (args.out !== undefined) checkOutputDir(args.out, { what: '--out', inputs: { '--cache': args.cache, '--data-root': args.dataRoot } });
     checkOutputDir(args.cache, { what: '--cache' });
   },
   async run(args) {
     const backend = await initBackend(args.backend);
     if (isAudioDataset(args.dataset)) {
-      if (args.tables !== undefined || args.denoiser !== undefined) throw new DbridgeError('--tables and --denoiser apply to the image tables; the audio table runs all of its panels (docs/audio.md)');
       const { resolveAudioConfig } = await import('../../experiments/audio-config.ts');
       const { reproduceAudio } = await import('../../experiments/audio-run.ts');
       const cfg = resolveAudioConfig({
