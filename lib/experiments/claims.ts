@@ -120,9 +120,14 @@ export function claims(tables: Map<string, ResultTable>, seed = 0): Claim[] {
   return out;
 }
 
-/** Captioning rows that wrote fewer than half of Plain's distinct captions (per table), as text lines. */
-export function collapsedRows(tables: Map<string, ResultTable>): string[] {
-  const out: string[] = [];
+/** Rows trained with noise (CapDec, C3): a collapse there is a defect of the run (issue 11). */
+const NOISE_TRAINED = /(^|:)(CapDec|C3)$/;
+
+export interface CollapsedRow { table: string; row: string; distinct: number; plain: number; noiseTrained: boolean }
+
+/** Captioning rows that wrote fewer than half of Plain's distinct captions (per table; reference rows excluded). */
+export function collapsedRows(tables: Map<string, ResultTable>): CollapsedRow[] {
+  const out: CollapsedRow[] = [];
   for (const [id, t] of tables) {
     const plain = t.rows.find((r) => r.id === 'Plain' || r.id === 'plain' || r.id === 'M=0');
     const ref = plain?.ours.distinctCaptions;
@@ -130,8 +135,21 @@ export function collapsedRows(tables: Map<string, ResultTable>): string[] {
     for (const r of t.rows) {
       const n = r.ours.distinctCaptions;
       if (r.id.startsWith('ref:') || n === null || n === undefined) continue;
-      if (n < ref / 2) out.push(`${id} ${r.id}: ${n} distinct captions vs Plain's ${ref}`);
+      if (n < ref / 2) out.push({ table: id, row: r.id, distinct: n, plain: ref, noiseTrained: NOISE_TRAINED.test(r.id) });
     }
   }
   return out;
+}
+
+/** The summary's decoder-health lines. */
+export function decoderHealth(tables: Map<string, ResultTable>): string[] {
+  const rows = collapsedRows(tables);
+  const fmt = (r: CollapsedRow) => `${r.table} ${r.row} ${r.distinct} vs Plain's ${r.plain}`;
+  const defects = rows.filter((r) => r.noiseTrained), others = rows.filter((r) => !r.noiseTrained);
+  return [
+    defects.length
+      ? `Collapsed noise-trained decoders (fewer than half of Plain's distinct captions; a defect of this run, not a finding about the method): ${defects.map(fmt).join('; ')}.`
+      : 'No noise-trained decoder (CapDec, C3) writes fewer than half of Plain\'s distinct captions.',
+    ...(others.length ? [`Other rows with fewer than half of Plain's distinct captions (generic captions; read their scores with that in mind): ${others.map(fmt).join('; ')}.`] : []),
+  ];
 }

@@ -21,7 +21,7 @@ import { DbridgeError } from '../util/errors.ts';
 import { denoiserCost } from '../diffusion/flops.ts';
 import { PAPER_UNET1D } from '../diffusion/denoisers/index.ts';
 import { writeFigures } from './figures.ts';
-import { claims, collapsedRows } from './claims.ts';
+import { claims, decoderHealth } from './claims.ts';
 import type { GapPanel } from '../embeddings/panel.ts';
 import type { DenoiserConfig } from '../diffusion/denoisers/types.ts';
 
@@ -289,10 +289,7 @@ function summaryMarkdown(ctx: RunContext, tables: Map<string, ResultTable>, seco
     '- One seed; intervals come from resampling test images (paired), not from retraining, so they understate run-to-run variation.',
     '',
   ];
-  const collapsed = collapsedRows(tables);
-  lines.push('## Decoder health', '', collapsed.length
-    ? `Collapsed decoders (fewer than half of Plain's distinct captions; a defect of this run, not a result): ${collapsed.join('; ')}.`
-    : 'No captioning row writes fewer than half of Plain\'s distinct captions.', '');
+  lines.push('## Decoder health', '', ...decoderHealth(tables).flatMap((l) => [l, '']));
   for (const id of TABLE_IDS) {
     const t = tables.get(id);
     if (t) lines.push(tableToMarkdown(t, id === 'table1' ? 3 : id === 'cost' ? 4 : 1), '');

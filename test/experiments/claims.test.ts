@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../lib/util/fs.ts';
-import { claims, collapsedRows, verdictOf } from '../../lib/experiments/claims.ts';
+import { claims, collapsedRows, decoderHealth, verdictOf } from '../../lib/experiments/claims.ts';
 import { holm, pairedBootstrap } from '../../lib/experiments/bootstrap.ts';
 import type { ResultTable, ResultRow } from '../../lib/experiments/report.ts';
 import { provenance } from '../../lib/util/provenance.ts';
@@ -80,5 +80,11 @@ test('M sweep: a best M that passes at 95% alone is not resolved once the choice
 test('collapsed decoders: fewer than half of Plain\'s distinct captions are flagged; reference rows are not', () => {
   const dir = tmpDir();
   const t2 = table('table2', [{ id: 'Plain', shift: 0, distinct: 300 }, { id: 'CapDec', shift: 0, distinct: 120 }, { id: 'C3', shift: 0, distinct: 200 }, { id: 'ref:frequent-caption', shift: 0, distinct: 1 }], dir);
-  assert.deepEqual(collapsedRows(new Map([['table2', t2]])), ['table2 CapDec: 120 distinct captions vs Plain\'s 300']);
+  const t2b = table('table2b', [{ id: 'Plain', shift: 0, distinct: 300 }, { id: 'DiffusionBridge', shift: 0, distinct: 100 }], dir);
+  const tables = new Map([['table2', t2], ['table2b', t2b]]);
+  assert.deepEqual(collapsedRows(tables).map((r) => [r.row, r.distinct, r.noiseTrained]), [['CapDec', 120, true], ['DiffusionBridge', 100, false]]);
+  const lines = decoderHealth(tables);
+  assert.match(lines[0], /Collapsed noise-trained decoders .*table2 CapDec 120 vs Plain's 300/);
+  assert.match(lines[1], /Other rows .*table2b DiffusionBridge 100/);
+  assert.match(decoderHealth(new Map())[0], /No noise-trained decoder/);
 });
