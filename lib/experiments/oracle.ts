@@ -2,9 +2,11 @@
 // train texts in place of the network. A denoiser trained to convergence on a finite set of texts
 // {z_i} (all at radius C) predicts E[x0 | x_t] = sum_i w_i z_i with
 //   w_i = softmax_i( (sqrt(ᾱ_t) x_t·z_i - ᾱ_t |z_i|² / 2) / (1 - ᾱ_t) )   (x_t ~ N(sqrt(ᾱ_t) z_i, (1-ᾱ_t) I)),
-// so this is the best any denoiser of these texts can do, and the row bounds what better training
-// could gain at each M. It plugs into the same DDIM grid as the network (it implements the Denoiser
-// interface and returns what the model's objective expects). When the model re-normalises its
+// so this is what a perfectly trained (minimum-MSE) denoiser would do; the row shows what better
+// denoiser training could change at each M. It need not caption best: at large t the posterior
+// mean averages many texts, and DDIM's few steps can end near generic ("hub") texts. It plugs into
+// the same DDIM grid as the network (it implements the Denoiser interface and returns what the
+// model's objective expects). When the model re-normalises its
 // input (official variant: the network sees C·normalize(x_t)), the posterior is taken at
 // trainingRadius(t)·normalize(x), the norm x_t has at step t in training (for large L, x_t's norm
 // concentrates there, so this is the posterior given the direction the network sees).

@@ -92,7 +92,7 @@ export const TABLE2: CaptionTable = {
   notes: 'The DeCap row is DeCap\'s test-time projection (a softmax-weighted mean of train text embeddings, tau 0.01) fed to the same Plain decoder as every other row, not DeCap\'s own decoder. ' +
     'ZeroCap, MAGIC, ESPER, CLIPRe, ViECap and MeaCap need other models (GPT-2 with CLIP guidance, retrieval corpora, entity detectors); their paper numbers are shown, not re-run. ' +
     'Rows ref:* are captions chosen, not generated (a random train caption, the most frequent one, the train caption nearest the raw image, a held-out sixth caption); ' +
-    'oracle:posterior-bridge replaces the denoiser by the exact posterior mean of x0 over all train texts on the same DDIM grid: the best any denoiser trained on these texts could do.',
+    'oracle:posterior-bridge replaces the denoiser by the exact posterior mean of x0 over all train texts on the same DDIM grid: what a perfectly trained denoiser (the minimum-MSE one for these texts) would give, which need not caption best (it averages many texts at large t).',
 };
 
 export const TABLE3: CaptionTable = {
