@@ -62,12 +62,16 @@ export class Pipeline {
 
   // ---------------------------------------------------------------- data and encoder
   world(domain: Domain): Promise<StageResult<{ dir: string }>> {
-    return this.once(`world:${domain}`, () => this.cache.run('world', {
-      version: WORLD_VERSION, scale: this.cfg.world.scale, sizes: this.cfg.world.sizes ?? null, seed: this.cfg.seed, domain,
-    }, [], async (dir) => {
-      generateWorld({ scale: this.cfg.world.scale, seed: this.cfg.seed, domain, outDir: dir, sizes: this.cfg.world.sizes, force: true });
-      return { dir };
-    }));
+    return this.once(`world:${domain}`, async () => {
+      // the other domain's world reuses the main one's pre-training split (it depends only on scale and seed)
+      const main = domain === this.cfg.domains.main ? null : await this.world(this.cfg.domains.main);
+      return this.cache.run('world', {
+        version: WORLD_VERSION, scale: this.cfg.world.scale, sizes: this.cfg.world.sizes ?? null, seed: this.cfg.seed, domain,
+      }, main ? [main] : [], async (dir) => {
+        generateWorld({ scale: this.cfg.world.scale, seed: this.cfg.seed, domain, outDir: dir, sizes: this.cfg.world.sizes, force: true, pretrainFrom: main?.output.dir });
+        return { dir };
+      });
+    });
   }
 
   encoder(): Promise<StageResult<{ dir: string }>> {

@@ -223,8 +223,8 @@ export async function loadWorldEncoder(dir: string): Promise<WorldEncoder> {
   await ensureBackend();
   const ck = loadCheckpoint<WorldEncoderConfig>(dir);
   if (ck.config?.kind !== 'world-dual-encoder') throw new DbridgeError(`${dir} is not a world encoder checkpoint (config.json kind is ${String(ck.config?.kind)})`);
-  // encoders written before the token grid was configurable cut 8-pixel tokens
-  const config = { ...ck.config, arch: { ...ck.config.arch, imageGrid: ck.config.arch.imageGrid ?? ck.config.arch.imageSize / 8 } };
+  // encoders written before these were configurable cut 8-pixel tokens and projected linearly
+  const config = { ...ck.config, arch: { ...ck.config.arch, imageGrid: ck.config.arch.imageGrid ?? ck.config.arch.imageSize / 8, headHidden: ck.config.arch.headHidden ?? 0, stemDepth: ck.config.arch.stemDepth ?? 2 } };
   const params = createWorldEncoderParams(config.arch, 0);
   params.load(ck.weights, { source: join(dir, 'weights.safetensors') });
   return new WorldEncoder(params, config);

@@ -8,7 +8,7 @@
 // by the same caption writer from an independent random stream ("a sixth annotator"), kept out of
 // `sentences` so that it never reaches training or the references; lib/world/reference.ts scores
 // it against the five references as the human-agreement row. Loaders ignore these fields.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodePng, readImage } from '../data/images.ts';
 import type { RGBImage } from '../encoders/types.ts';
@@ -39,6 +39,12 @@ export interface GenerateWorldOptions {
   sizes?: Partial<WorldSizes>;
   /** Regenerate even when outDir already holds this world. Default false. */
   force?: boolean;
+  /**
+   * A generated world of the same version, scale, sizes and seed (any domain) whose pre-training
+   * split is reused (its images hard-linked, or copied where links fail) instead of rendered again:
+   * the split depends only on those, so the result is the same. Ignored when it does not match.
+   */
+  pretrainFrom?: string;
   quiet?: boolean;
 }
 
@@ -114,7 +120,9 @@ export function generateWorld(opts: GenerateWorldOptions): WorldMeta {
   rmSync(join(opts.outDir, WORLD_FILES.images), { recursive: true, force: true });
   ensureDir(opts.outDir);
 
-  const total = sizes.pretrain + sizes.train + sizes.val + sizes.test;
+  const donor = opts.pretrainFrom && existsSync(join(opts.pretrainFrom, WORLD_FILES.meta)) ? readJson<WorldMeta>(join(opts.pretrainFrom, WORLD_FILES.meta), 'world metadata') : null;
+  const reuse = donor !== null && sameConfig(donor, scale, seed, donor.domain, sizes);
+  const total = (reuse ? 0 : sizes.pretrain) + sizes.train + sizes.val + sizes.test;
   const progress = opts.quiet ? null : new Progress({ total, label: 'world', unit: 'images' });
   let done = 0;
   const root = new Rng(seed);
@@ -145,8 +153,20 @@ export function generateWorld(opts: GenerateWorldOptions): WorldMeta {
     return out;
   };
 
-  const pretrain = makeSplit(PRETRAIN_SPLIT, sizes.pretrain, 0, 0);
-  writeJsonAtomic(join(opts.outDir, WORLD_FILES.pretrain), { dataset: 'world', images: pretrain });
+  let pretrain: WorldImageEntry[];
+  if (reuse) {
+    pretrain = readWorldEntries(opts.pretrainFrom!, 'pretrain');
+    const dir = join(WORLD_FILES.images, PRETRAIN_SPLIT);
+    ensureDir(join(opts.outDir, dir));
+    for (const e of pretrain) {
+      const from = join(opts.pretrainFrom!, dir, e.filename), to = join(opts.outDir, dir, e.filename);
+      try { linkSync(from, to); } catch { copyFileSync(from, to); }
+    }
+    copyFileSync(join(opts.pretrainFrom!, WORLD_FILES.pretrain), join(opts.outDir, WORLD_FILES.pretrain));
+  } else {
+    pretrain = makeSplit(PRETRAIN_SPLIT, sizes.pretrain, 0, 0);
+    writeJsonAtomic(join(opts.outDir, WORLD_FILES.pretrain), { dataset: 'world', images: pretrain });
+  }
   const images: WorldImageEntry[] = [];
   let sent = 0;
   for (const split of CAPTION_SPLITS) {

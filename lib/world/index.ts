@@ -8,3 +8,4 @@ export * from './splits.ts';
 export * from './generate.ts';
 export * from './reference.ts';
 export * from './objects.ts';
+export * from './calibration.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers.ts';
-import { generateWorld, readWorldEntries, renderScene, sampleScene, WORLD_FILES, FINISHES, SCENE_TYPES, type Scene, type WorldImageEntry } from '../../lib/world/index.ts';
+import { generateWorld, readWorldEntries, readWorldMeta, renderScene, sampleScene, WORLD_FILES, FINISHES, SCENE_TYPES, type Scene, type WorldImageEntry } from '../../lib/world/index.ts';
 import { CLASS_SPECS, OBJECT_CLASSES } from '../../lib/world/objects.ts';
 import { loadKarpathy, karpathyCounts } from '../../lib/data/karpathy.ts';
 import { readImage } from '../../lib/data/images.ts';
@@ -60,6 +60,20 @@ describe('world generation', () => {
     assert.deepEqual([...doms].sort(), ['a', 'b'], 'pre-training mixes both domains');
     const a = readWorldEntries(dirA, 'dataset'), b = readWorldEntries(dirB, 'dataset');
     assert.ok(a.every((e) => e.domain === 'a') && b.every((e) => e.domain === 'b'));
+  });
+
+  it('reuses another domain\'s pre-training split with pretrainFrom, giving the same world', () => {
+    const dirC = join(tmpDir(), 'c');
+    const meta = generateWorld({ scale: 'smoke', seed: 3, domain: 'b', outDir: dirC, sizes, quiet: true, pretrainFrom: dirA });
+    assert.deepEqual(meta.counts, readWorldMeta(dirB).counts);
+    for (const f of [WORLD_FILES.pretrain, WORLD_FILES.dataset]) assert.equal(readFileSync(join(dirC, f), 'utf8'), readFileSync(join(dirB, f), 'utf8'));
+    for (const e of readWorldEntries(dirC, 'pretrain').slice(0, 5)) {
+      assert.deepEqual(readFileSync(join(dirC, e.filepath, e.filename)), readFileSync(join(dirB, e.filepath, e.filename)));
+    }
+    // a donor of another seed is not used
+    const dirD = join(tmpDir(), 'd');
+    generateWorld({ scale: 'smoke', seed: 4, domain: 'b', outDir: dirD, sizes, quiet: true, pretrainFrom: dirA });
+    assert.notEqual(readFileSync(join(dirD, WORLD_FILES.pretrain), 'utf8'), readFileSync(join(dirA, WORLD_FILES.pretrain), 'utf8'));
   });
 
   it('domains differ in scene types, object categories and counts', () => {

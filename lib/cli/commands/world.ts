@@ -39,6 +39,7 @@ const spec = defineCommand({
     { name: 'val', type: 'int', min: 1, help: "override the scale's number of val images" },
     { name: 'test', type: 'int', min: 1, help: "override the scale's number of test images" },
     { name: 'force', type: 'boolean', default: false, help: 'regenerate (replacing the folder once the new world is complete)' },
+    { name: 'pretrain-from', type: 'string', help: 'a world of the same scale, sizes and seed whose pre-training split is reused (hard-linked) instead of rendered again' },
   ],
   check(args) {
     checkOutputDir(args.out, { what: '--out' });
@@ -46,7 +47,7 @@ const spec = defineCommand({
   async run(args) {
     const sizes: Record<string, number> = {};
     for (const k of ['pretrain', 'train', 'val', 'test'] as const) { const v = args[k]; if (v !== undefined) sizes[k] = v; }
-    const opts = { scale: args.scale, seed: args.seed, domain: args.domain, sizes, quiet: args.quiet };
+    const opts = { scale: args.scale, seed: args.seed, domain: args.domain, sizes, quiet: args.quiet, pretrainFrom: args.pretrainFrom };
     const out = args.out;
     const metaPath = join(out, WORLD_FILES.meta);
     const lock = lockFolder(out);
