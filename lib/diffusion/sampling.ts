@@ -45,7 +45,10 @@ export interface DdimOptions {
   seed?: number;
   /** Clamp x̂0 to [-clipX0, clipX0] (default null: never, as the official bridge). */
   clipX0?: number | null;
-  /** Filled with what the network received and returned at each call. */
+  /**
+   * Filled with what the network received and returned at each call: a diagnostic (tests, the
+   * teaching notebook) that reads every step synchronously, so only on CPU backends (not webgpu).
+   */
   trace?: DdimTrace;
 }
 
@@ -71,6 +74,7 @@ export function ddimSample(core: DiffusionCore, x: tf.Tensor2D, opts: DdimOption
   const eta = opts.eta ?? 0;
   checkFiniteOption(eta, 'eta');
   if (!Number.isInteger(M) || M < 1 || M > core.schedule.T) throw new DbridgeError(`M must be an integer in [1, ${core.schedule.T}], got ${M}`);
+  if (opts.trace && tf.getBackend() === 'webgpu') throw new DbridgeError('a DDIM trace reads every step synchronously: run it on the wasm or cpu backend, not webgpu');
   const pairs = ddimTimePairs(M, steps);
   const ac = core.schedule.f32.alphasCumprod;
   const [n, d] = x.shape;

@@ -340,7 +340,7 @@ export class Pipeline {
               : 'real datasets have five references per image and none held out (holding one out would change every other row\'s references)' };
           }
         }
-        const caps = referenceCaptions(kind, { test, train: loadSplit(emb.output.dir, 'train'), candidates });
+        const caps = await referenceCaptions(kind, { test, train: loadSplit(emb.output.dir, 'train'), candidates });
         const file = join(dir, 'captions.json');
         writeJsonAtomic(file, test.index.images.map((im, i) => ({ image_id: im.image_id, caption: caps[i] })));
         return { file, unavailable: null };

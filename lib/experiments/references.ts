@@ -15,8 +15,8 @@ import { l2NormalizeRows } from '../embeddings/normalize.ts';
 import type { SplitEmbeddings } from './data.ts';
 import type { ReferenceKind } from './tables.ts';
 
-/** Index of the most similar key row (cosine) for each query row; queries [nQ, d], keys [nK, d]. */
-export function nearestRows(queries: Float32Array, keys: Float32Array, d: number, chunk = 256): Int32Array {
+/** Index of the most similar key row (cosine) for each query row; queries [nQ, d], keys [nK, d]. Reads each chunk with `await` (webgpu-safe). */
+export async function nearestRows(queries: Float32Array, keys: Float32Array, d: number, chunk = 256): Promise<Int32Array> {
   const nQ = queries.length / d, nK = keys.length / d;
   if (!Number.isInteger(nQ) || !Number.isInteger(nK) || nK < 1) throw new DbridgeError(`nearestRows: arrays are not whole rows of dimension ${d}`);
   const q = l2NormalizeRows(queries, nQ, d);
@@ -26,7 +26,7 @@ export function nearestRows(queries: Float32Array, keys: Float32Array, d: number
     for (let s = 0; s < nQ; s += chunk) {
       const rows = Math.min(chunk, nQ - s);
       const best = tf.tidy(() => tf.argMax(tf.matMul(tf.tensor2d(q.subarray(s * d, (s + rows) * d), [rows, d]), kT), 1));
-      out.set(best.dataSync() as Int32Array, s);
+      out.set(await best.data() as Int32Array, s);
       best.dispose();
     }
   } finally { kT.dispose(); }
@@ -37,7 +37,7 @@ export function nearestRows(queries: Float32Array, keys: Float32Array, d: number
  * One chosen caption per test image (in the split's image order). `candidates` (referenceCandidates
  * of the same Karpathy file and seed) serves random, frequent and human; nearest uses the embeddings.
  */
-export function referenceCaptions(kind: ReferenceKind, opts: { test: SplitEmbeddings; train: SplitEmbeddings; candidates?: ReferenceCandidates }): string[] {
+export async function referenceCaptions(kind: ReferenceKind, opts: { test: SplitEmbeddings; train: SplitEmbeddings; candidates?: ReferenceCandidates }): Promise<string[]> {
   const { test, train } = opts;
   const ids = test.index.images.map((im) => String(im.image_id));
   const pick = (m: Map<string | number, string> | null | undefined, what: string) => {
@@ -50,7 +50,7 @@ export function referenceCaptions(kind: ReferenceKind, opts: { test: SplitEmbedd
   };
   if (kind === 'nearest-caption') {
     if (train.d !== test.d) throw new DbridgeError(`nearest caption: train texts have dimension ${train.d}, test images ${test.d}`);
-    const idx = nearestRows(test.image.subarray(0, test.nImage * test.d), train.text, test.d);
+    const idx = await nearestRows(test.image.subarray(0, test.nImage * test.d), train.text, test.d);
     return Array.from(idx, (i) => train.index.texts[i].caption);
   }
   const c = opts.candidates;

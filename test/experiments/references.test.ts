@@ -24,13 +24,13 @@ function split(d: number, texts: string[], text: Float32Array, nImage: number, i
   };
 }
 
-test('reference captions: nearest by cosine; random / frequent / human taken from the Karpathy file by image id', () => {
+test('reference captions: nearest by cosine; random / frequent / human taken from the Karpathy file by image id', async () => {
   const d = 3;
   const trainText = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   const train = split(d, ['x', 'y', 'z'], trainText, 0, new Float32Array(0));
   const test = split(d, [], new Float32Array(0), 2, Float32Array.from([0, 5, 1, 0.2, 0.1, -3]));
-  assert.deepEqual(Array.from(nearestRows(test.image, trainText, d)), [1, 0]);
-  assert.deepEqual(referenceCaptions('nearest-caption', { test, train }), ['y', 'x']);
+  assert.deepEqual(Array.from(await nearestRows(test.image, trainText, d)), [1, 0]);
+  assert.deepEqual(await referenceCaptions('nearest-caption', { test, train }), ['y', 'x']);
   const file = join(tmpDir(), 'dataset_world.json');
   const sent = (raw: string) => ({ raw, tokens: raw.split(' ') });
   writeFileSync(file, JSON.stringify({ dataset: 'world', images: [
@@ -39,14 +39,14 @@ test('reference captions: nearest by cosine; random / frequent / human taken fro
     { imgid: 101, split: 'test', filename: 'b', sentences: [sent('a cat')], heldout: [sent('another one')] },
   ] }));
   const candidates = referenceCandidates(file, { split: 'test', seed: 3 });
-  assert.deepEqual(referenceCaptions('frequent-caption', { test, train, candidates }), ['a red dog', 'a red dog']);
-  assert.deepEqual(referenceCaptions('human', { test, train, candidates }), ['a sixth caption', 'another one']);
-  const r = referenceCaptions('random-caption', { test, train, candidates });
-  assert.deepEqual(r, referenceCaptions('random-caption', { test, train, candidates: referenceCandidates(file, { split: 'test', seed: 3 }) }));
+  assert.deepEqual(await referenceCaptions('frequent-caption', { test, train, candidates }), ['a red dog', 'a red dog']);
+  assert.deepEqual(await referenceCaptions('human', { test, train, candidates }), ['a sixth caption', 'another one']);
+  const r = await referenceCaptions('random-caption', { test, train, candidates });
+  assert.deepEqual(r, await referenceCaptions('random-caption', { test, train, candidates: referenceCandidates(file, { split: 'test', seed: 3 }) }));
   assert.ok(r.every((c) => ['a red dog', 'a cat'].includes(c)));
   // an image the file does not know is an error, not a silent gap
   const other = split(d, [], new Float32Array(0), 3, new Float32Array(9));
-  assert.throws(() => referenceCaptions('human', { test: other, train, candidates }), /test image 102 has no caption/);
+  await assert.rejects(referenceCaptions('human', { test: other, train, candidates }), /test image 102 has no caption/);
 });
 
 test('posterior-mean oracle: matches the closed form, picks the nearest text at small t, the mean at large t, and round-trips every objective', async () => {
