@@ -6,41 +6,18 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../lib/tf.ts';
-import { readNpy } from '../../lib/io/npy.ts';
 import { readSafetensors, writeSafetensors } from '../../lib/io/safetensors.ts';
 import type { HostArray } from '../../lib/io/dtype.ts';
 import { readJson, writeJsonAtomic } from '../../lib/util/fs.ts';
 import { DbridgeError } from '../../lib/util/errors.ts';
 import { loadHfGpt2, readHfGpt2, greedyFromEmbeds, gpt2Encode, gpt2Decode, Vocab, type Gpt2 } from '../../lib/decoder/index.ts';
-import { setupBackend, assertClose, assertNoLeak, maxAbsDiff, tmpDir, FIXTURES } from '../helpers.ts';
+import { setupBackend, assertClose, assertNoLeak, maxAbsDiff, tmpDir } from '../helpers.ts';
+import { GPT2_FIX, V, ref, cols, checkRows } from './gpt2-reference.ts';
 
-const FIX = join(FIXTURES, 'gpt2_tiny');
+const FIX = GPT2_FIX;
 const REF = join(FIX, 'reference');
-const V = 50257;
-const ref = (n: string) => readNpy(join(REF, n + '.npy'));
-const cols: { stride: number; count: number; valid_flat_rows: number[] } = readJson(join(REF, 'columns.json'));
 
 before(async () => { await setupBackend(); });
-
-/** Compares full logits rows [R, V] with the fixture's strided columns, argmax and log-sum-exp. */
-function checkRows(name: string, rows: Float32Array, tol: number): number {
-  const sub = ref(`${name}_cols`).data as Float32Array, am = ref(`${name}_argmax`).data as Int32Array, lse = ref(`${name}_lse`).data as Float32Array;
-  const R = am.length;
-  assert.equal(rows.length, R * V);
-  let worst = 0;
-  for (let r = 0; r < R; r++) {
-    const row = rows.subarray(r * V, (r + 1) * V);
-    for (let j = 0; j < cols.count; j++) worst = Math.max(worst, Math.abs(row[j * cols.stride] - sub[r * cols.count + j]));
-    let best = 0, m = -Infinity;
-    for (let v = 0; v < V; v++) if (row[v] > m) { m = row[v]; best = v; }
-    assert.equal(best, am[r], `${name} row ${r}: argmax ${best} vs ${am[r]}`);
-    let s = 0;
-    for (let v = 0; v < V; v++) s += Math.exp(row[v] - m);
-    worst = Math.max(worst, Math.abs(m + Math.log(s) - lse[r]));
-  }
-  assert.ok(worst <= tol, `${name}: max abs diff ${worst.toExponential(3)} > ${tol}`);
-  return worst;
-}
 
 /** The hub-convention file: the same tensors without `transformer.`, plus the h.N.attn.bias buffers. */
 function hubKeysFolder(): string {

@@ -9,7 +9,8 @@ import { sampleScene, writeCaptions } from '../../lib/world/index.ts';
 import { createDecoder, captionLoss, generate, Vocab, FULL_STOP_IDS, normalizeRows, type CaptionDecoder, type Gpt2Config } from '../../lib/decoder/index.ts';
 import { Adam, lossAndGrads } from '../../lib/nn/index.ts';
 
-function worldCaptions(n: number, seed = 1): string[] {
+/** n captions of the built-in world (both domains), seeded. */
+export function worldCaptions(n: number, seed = 1): string[] {
   const rng = new Rng(seed);
   const caps: string[] = [];
   for (let i = 0; caps.length < n; i++) caps.push(...writeCaptions(sampleScene(rng, i % 2 ? 'a' : 'b'), rng, 5));
