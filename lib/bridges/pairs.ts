@@ -1,20 +1,16 @@
-// Paired training data and the training loop shared by the paired bridges (Diffusion-Link and
+// Paired training data and the training problem shared by the paired bridges (Diffusion-Link and
 // DiffGAP): preprocessed text rows with, for each, the preprocessed row of the clip (image) it
-// describes; a seeded step loop (Adam with global-norm clipping, batches that depend only on
-// (seed, step), so a resumed run draws what an uninterrupted one would), checkpoints every N steps
-// and at the end, a progress bar. Diffusion Bridge trains on text alone (lib/diffusion/train.ts);
-// these two need the pairs, which is what sets them apart.
-// Note: this loop is deliberately small; it moves onto the project's one training harness
-// (lib/train/, issue 12) when that lands.
-import { join } from 'node:path';
+// describes, trained on the project's one training harness (lib/train: step loop, clipping,
+// checkpoints, exact resume, progress). Diffusion Bridge trains on text alone
+// (lib/diffusion/train.ts); these two need the pairs, which is what sets them apart.
 import { tf } from '../tf.ts';
-import { Adam, type ParamStore, READ_EVERY, checkpointExists, loadCheckpoint, lossAndGrads, saveCheckpoint } from '../nn/index.ts';
+import { Adam, type ParamStore } from '../nn/index.ts';
 import { BatchSampler } from '../diffusion/train.ts';
+import { runTraining, type TrainProblem } from '../train/index.ts';
+import { dataHash, flattenSettings } from '../util/resume.ts';
 import { preprocessRows } from '../embeddings/preprocess.ts';
 import { DbridgeError } from '../util/errors.ts';
-import { Progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { stableStringify } from '../util/hash.ts';
 import type { SplitEmbeddings } from '../experiments/data.ts';
 
 /** Preprocessed pairs: text row i describes clip row `owner[i]`. */
@@ -44,18 +40,6 @@ export function pairedEmbeddings(s: SplitEmbeddings, textMean: Float32Array, med
   };
 }
 
-/** One batch of pairs: B text rows and the clip rows they describe, as tensors [B, d]. */
-export function pairBatch(p: PairedEmbeddings, idx: Int32Array): { text: tf.Tensor2D; media: tf.Tensor2D } {
-  const B = idx.length, d = p.d;
-  const t = new Float32Array(B * d), m = new Float32Array(B * d);
-  idx.forEach((r, i) => {
-    t.set(p.text.subarray(r * d, (r + 1) * d), i * d);
-    const o = p.owner[r];
-    m.set(p.media.subarray(o * d, (o + 1) * d), i * d);
-  });
-  return { text: tf.tensor2d(t, [B, d]), media: tf.tensor2d(m, [B, d]) };
-}
-
 export interface PairedTrainConfig {
   steps: number;
   batchSize: number;
@@ -65,6 +49,9 @@ export interface PairedTrainConfig {
   checkpointEvery: number;
 }
 
+/** One step's pairs, host side: B preprocessed text rows and the clip rows they describe. */
+export interface PairBatch { text: Float32Array; media: Float32Array; d: number }
+
 export interface PairedLoopOptions {
   params: ParamStore;
   pairs: PairedEmbeddings;
@@ -73,67 +60,62 @@ export interface PairedLoopOptions {
   label: string;
   /** Checkpoint folder; resumes from it when it holds a checkpoint of the same `config`. */
   outDir: string;
-  /** What must match for a resume (written into config.json). */
+  /** What the model is rebuilt from and what must match for a resume (config.json; compared setting by setting). */
   config: Record<string, unknown>;
-  /** The batch loss: pairs of the batch, a per-step Rng (timesteps, noise). */
+  /** The loss of a batch of pairs (tensors [rows, d]), with a random stream for its timesteps and noise. */
   loss(batch: { text: tf.Tensor2D; media: tf.Tensor2D }, rng: Rng): tf.Scalar;
   quiet?: boolean;
   /** Stop after this many steps of this call, checkpointing (tests simulate an interruption). */
   stopAfter?: number;
 }
 
-/** Runs the loop; returns the last loss, steps done now and the seconds taken. */
+/**
+ * Runs the loop on the project's training harness (lib/train): batches of pairs drawn epoch by
+ * epoch (the diffusion trainer's BatchSampler), a random stream per (step, part) for timesteps and
+ * noise, Adam (betas 0.9 / 0.99) with clipping, checkpoints and exact resume.
+ */
 export async function trainPaired(o: PairedLoopOptions): Promise<{ loss: number; steps: number; seconds: number; stepsPerSecond: number }> {
-  const { train } = o;
+  const { train, pairs } = o;
   for (const k of ['steps', 'batchSize', 'checkpointEvery'] as const) {
     if (!Number.isInteger(train[k]) || train[k] < 1) throw new DbridgeError(`${o.label}: ${k} must be a positive integer, got ${train[k]}`);
   }
   if (!(train.lr > 0)) throw new DbridgeError(`${o.label}: lr must be positive, got ${train.lr}`);
-  const opt = new Adam(o.params, { lr: train.lr, beta1: 0.9, beta2: 0.99, clipGradNorm: train.clipGradNorm > 0 ? train.clipGradNorm : undefined });
-  const t0 = Date.now();
-  let start = 0, loss = NaN;
+  const d = pairs.d;
+  const sampler = new BatchSampler(pairs.nText, train.batchSize, o.seed);
+  const problem: TrainProblem<PairBatch> = {
+    model: {
+      params: o.params,
+      loss: (b, ctx) => tf.tidy(() => {
+        const rows = b.text.length / d;
+        return o.loss({ text: tf.tensor2d(b.text, [rows, d]), media: tf.tensor2d(b.media, [rows, d]) }, new Rng(o.seed).fork(`step${ctx.step}/part${ctx.part}`));
+      }),
+      weight: (b) => b.text.length / b.d,
+      dispose: () => undefined, // the caller owns the parameters
+    },
+    batch: (step) => {
+      const idx = sampler.indices(step);
+      const text = new Float32Array(idx.length * d), media = new Float32Array(idx.length * d);
+      idx.forEach((r, i) => {
+        text.set(pairs.text.subarray(r * d, (r + 1) * d), i * d);
+        media.set(pairs.media.subarray(pairs.owner[r] * d, (pairs.owner[r] + 1) * d), i * d);
+      });
+      return { text, media, d };
+    },
+    rows: (b) => b.text.length / b.d,
+    slice: (b, s, e) => ({ text: b.text.slice(s * b.d, e * b.d), media: b.media.slice(s * b.d, e * b.d), d: b.d }),
+    lr: () => train.lr,
+  };
+  const optimizer = new Adam(o.params, { lr: train.lr, beta1: 0.9, beta2: 0.99, clipGradNorm: train.clipGradNorm > 0 ? train.clipGradNorm : undefined });
   try {
-    if (checkpointExists(o.outDir)) {
-      const ck = loadCheckpoint<Record<string, unknown>, { step: number; loss: number }>(o.outDir);
-      if (stableStringify(ck.config) !== stableStringify(o.config)) throw new DbridgeError(`${o.outDir} holds a ${o.label} checkpoint of another configuration; use another folder`);
-      o.params.load(ck.weights, { source: join(o.outDir, 'weights.safetensors') });
-      if (ck.optimizer) opt.loadState(ck.optimizer);
-      start = ck.state.step;
-      loss = ck.state.loss;
-    }
-    const save = async (step: number) => saveCheckpoint(o.outDir, { config: o.config, weights: await o.params.toHost(), optimizer: await opt.stateToHost(), state: { step, loss } });
-    const sampler = new BatchSampler(o.pairs.nText, train.batchSize, o.seed);
-    const progress = o.quiet ? null : new Progress({ total: train.steps - start, label: o.label, unit: 'steps' });
-    // the latest loss stays on the device; read every READ_EVERY steps and before checkpoints
-    let lossT: tf.Scalar | null = null, lossStep = start;
-    const readLoss = async () => {
-      if (!lossT) return;
-      loss = (await lossT.data())[0];
-      if (!Number.isFinite(loss)) throw new DbridgeError(`${o.label}: training diverged (loss ${loss}) by step ${lossStep + 1}; try a lower learning rate`);
-      progress?.update(lossStep + 1 - start, { loss });
-    };
-    const stopAt = o.stopAfter !== undefined ? Math.min(train.steps, start + o.stopAfter) : train.steps;
-    try {
-      for (let step = start; step < stopAt; step++) {
-        const rng = new Rng(o.seed).fork(`step${step}`);
-        const batch = pairBatch(o.pairs, sampler.indices(step));
-        const r = lossAndGrads(o.params, () => o.loss(batch, rng));
-        tf.dispose([batch.text, batch.media]);
-        tf.dispose([opt.apply(r.grads), ...Object.values(r.grads)]);
-        lossT?.dispose();
-        lossT = r.loss; lossStep = step;
-        if ((step + 1) % READ_EVERY === 0) await readLoss();
-        if ((step + 1) % train.checkpointEvery === 0 && step + 1 < stopAt) { await readLoss(); await save(step + 1); }
-      }
-      await readLoss();
-    } finally {
-      (lossT as tf.Scalar | null)?.dispose();
-    }
-    progress?.finish({ loss });
-    if (start < stopAt || !checkpointExists(o.outDir)) await save(Math.max(start, stopAt));
-    const seconds = (Date.now() - t0) / 1000;
-    return { loss, steps: stopAt - start, seconds, stepsPerSecond: (stopAt - start) / Math.max(1e-9, seconds) };
+    const r = await runTraining(problem, {
+      steps: train.steps, optimizer, logEvery: Math.min(50, train.steps), progress: o.quiet ? false : o.label, maxStepsThisRun: o.stopAfter,
+      checkpoint: {
+        dir: o.outDir, every: train.checkpointEvery, config: o.config, resume: true,
+        settings: { ...flattenSettings(o.config), seed: o.seed, rows: pairs.nText, data: dataHash(pairs.text) }, hint: 'use another folder',
+      },
+    });
+    return { loss: r.lastStepLoss, steps: r.endStep - r.startStep, seconds: r.seconds, stepsPerSecond: r.stepsPerSecond };
   } finally {
-    opt.dispose();
+    optimizer.dispose();
   }
 }

@@ -6,27 +6,29 @@
 // Rng(seed).fork(`step/${s}`), so a resumed run sees the batches an uninterrupted one would.
 // Same choices as the image world's encoder and for the same reason (docs/world.md): the
 // temperature is fixed at CLIP's final 0.01, D = 256 (64 on smoke worlds), which leaves a modality
-// gap after mean removal. The loop follows lib/world/encoder.ts (its lrAt, sampleDistinct); both move
-// onto the project's one training harness (lib/train/, issue 12) when it lands.
+// gap after mean removal. Trained on the project's one training harness (lib/train: coupled
+// contrastive loss, clipping, checkpoints, exact resume, worker threads), as lib/world/encoder.ts is
+// (its lrAt, sampleDistinct).
 // Divergence from CLAP: clips at another rate are resampled (windowed sinc) and padded with zeros
 // or cut to the world's clip length, not repeat-padded or fused.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../tf.ts';
 import { backendName, initBackend } from '../../backend.ts';
-import { Adam, ParamStore, READ_EVERY, checkpointExists, loadCheckpoint, lossAndGrads, registerWasmKernels, saveCheckpoint } from '../../nn/index.ts';
+import { Adam, AdamGroups, ParamStore, checkpointExists, loadCheckpoint, registerWasmKernels } from '../../nn/index.ts';
+import { runTraining, type HarnessResult, type TrainModel, type TrainProblem } from '../../train/index.ts';
+import { checkResume, flattenSettings } from '../../util/resume.ts';
 import { readWav, resample } from '../../data/audiocaps.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { writeJsonAtomic } from '../../util/fs.ts';
 import { configHash } from '../../util/hash.ts';
-import { Progress } from '../../util/progress.ts';
 import { provenance } from '../../util/provenance.ts';
 import { Rng } from '../../util/rng.ts';
 import type { AudioClip, Encoder } from '../../encoders/types.ts';
 import { l2NormalizeRows } from '../../embeddings/normalize.ts';
 import { clipLoss, textForward } from '../encoder-model.ts';
 import { CompactVocab, buildVocab } from '../tokenizer.ts';
-import { type RetrievalReport, type WorldTrainConfig, DEFAULT_TRAIN, lrAt, prefix, retrievalFromEmbeddings, sampleDistinct, unprefix } from '../encoder.ts';
+import { type RetrievalReport, type WorldTrainConfig, DEFAULT_TRAIN, lrAt, retrievalFromEmbeddings, sampleDistinct } from '../encoder.ts';
 import { DEFAULT_SOUND_ARCH, type SoundEncoderArch, audioForward, audioTokens, createSoundEncoderParams } from './encoder-model.ts';
 import { LogMel } from './features.ts';
 import { type SoundClipEntry, readSoundWorldEntries, readSoundWorldMeta } from './generate.ts';
@@ -180,9 +182,44 @@ export interface TrainSoundEncoderResult {
   done: boolean;
 }
 
-interface TrainState { step: number; done: boolean; loss: number; seconds: number; configHash: string; [k: string]: unknown }
+interface TrainState { configHash: string; provenance: unknown }
 
-/** Trains the sound encoder on the pre-training split of `worldDir` into `outDir`. */
+/** Settings a resume may change, and how the user names the others. */
+const RESUME_MAY_CHANGE = ['train.steps', 'train.warmupSteps'] as const;
+const RESUME_LABELS = { 'train.lr': '--lr', 'train.batchSize': '--batch-size', 'train.seed': '--seed', 'train.fixedTemperature': '--temperature', 'arch.dim': '--dim', 'arch.width': '--width', 'arch.audioLayers': '--image-layers', 'arch.textLayers': '--text-layers' };
+
+/** One step's host data: B clips' log-mel tokens and one caption each (ids padded to L). */
+export interface SoundBatch { feats: Float32Array; per: number; ids: Int32Array; lengths: number[]; L: number }
+
+/**
+ * The sound encoder as the training harness's TrainModel: its features are [audio | text]
+ * embeddings per row; CLAP's loss over the whole batch is the problem's head (a coupled loss).
+ */
+export function soundEncoderTrainModel(params: ParamStore, arch: SoundEncoderArch): TrainModel<SoundBatch> {
+  const T = audioTokens(arch);
+  return {
+    params,
+    loss: () => { throw new Error('the sound encoder loss is coupled: use features and the head'); },
+    weight: (b) => b.lengths.length,
+    features: (b) => tf.tidy(() => {
+      const n = b.lengths.length;
+      const audio = audioForward(params, arch, tf.tensor4d(b.feats, [n, T, arch.patchFrames, arch.mels]));
+      const text = textForward(params, arch, tf.tensor2d(b.ids, [n, b.L], 'int32'), b.lengths);
+      return tf.concat([audio, text], 1) as tf.Tensor2D;
+    }),
+    dispose: () => params.dispose(),
+  };
+}
+
+/** Worker-side replica (lib/train/worker.ts); its weights come from the main thread. */
+export async function soundEncoderReplica(args: { arch: SoundEncoderArch; fixed: boolean }): Promise<TrainModel<SoundBatch>> {
+  await ensureBackend();
+  const params = createSoundEncoderParams(args.arch, 0);
+  if (args.fixed) params.get('logit_scale').trainable = false;
+  return soundEncoderTrainModel(params, args.arch);
+}
+
+/** Trains the sound encoder on the pre-training split of `worldDir` into `outDir` (on lib/train's harness). */
 export async function trainSoundEncoder(opts: TrainSoundEncoderOptions): Promise<TrainSoundEncoderResult> {
   await ensureBackend();
   const t0 = Date.now();
@@ -213,96 +250,81 @@ export async function trainSoundEncoder(opts: TrainSoundEncoderOptions): Promise
   };
   const config: SoundEncoderConfig = { kind: 'sound-dual-encoder', arch, train, world: { scale: meta.scale, seed: meta.seed, pretrainClips: entries.length, sizes: meta.sizes } };
   const hash = configHash({ ...config, train: { ...train, steps: 0, warmupSteps: 0 } });
+  const settings = flattenSettings({ ...config });
+  // an existing checkpoint: a finished one is reused, an unfinished one needs `resume` (its settings must match)
+  let resume = Boolean(opts.resume);
+  if (checkpointExists(opts.outDir) && !opts.force) {
+    const ck = loadCheckpoint<SoundEncoderConfig, { trainer?: TrainState; step: number }>(opts.outDir);
+    if (ck.state.trainer?.configHash !== hash) {
+      checkResume(opts.outDir, flattenSettings({ ...ck.config }), settings, { ignore: RESUME_MAY_CHANGE, hint: 'use another --out or --force', labels: RESUME_LABELS });
+      throw new DbridgeError(`${opts.outDir} holds an encoder trained with another config or world; use another --out or --force`);
+    }
+    if (ck.state.step >= train.steps) resume = true;
+    else if (!resume) throw new DbridgeError(`${opts.outDir} holds an encoder trained for ${ck.state.step} of ${train.steps} steps; pass --resume to continue it or --force to start over`);
+  } else if (opts.force) {
+    for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
+  }
 
   const params = createSoundEncoderParams(arch, train.seed);
-  const adam = new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm });
-  const adamScale = new Adam(params, { lr: train.lr });
-  let startStep = 0, loss = NaN;
-  if (checkpointExists(opts.outDir) && !opts.force) {
-    const ck = loadCheckpoint<SoundEncoderConfig, TrainState>(opts.outDir);
-    if (ck.state.configHash !== hash) throw new DbridgeError(`${opts.outDir} holds an encoder trained with another config or world; use another --out or --force`);
-    if (!opts.resume && !(ck.state.done && ck.state.step >= train.steps)) {
-      throw new DbridgeError(`${opts.outDir} holds an encoder trained for ${ck.state.step} of ${train.steps} steps; pass --resume to continue it or --force to start over`);
-    }
-    params.load(ck.weights, { source: opts.outDir });
-    if (ck.optimizer) { adam.loadState(unprefix(ck.optimizer, 'main.')); adamScale.loadState(unprefix(ck.optimizer, 'scale.')); }
-    startStep = ck.state.step;
-    loss = ck.state.loss;
-  } else {
-    if (opts.force) for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
-    if (train.fixedTemperature !== null) tf.tidy(() => params.get('logit_scale').assign(tf.scalar(Math.log(1 / train.fixedTemperature!))));
+  if (train.fixedTemperature !== null) {
+    tf.tidy(() => params.get('logit_scale').assign(tf.scalar(Math.log(1 / train.fixedTemperature!))));
+    params.get('logit_scale').trainable = false;
   }
+  // the temperature has its own optimiser (and learning-rate multiplier); the rest is clipped together
+  const rest = params.names().filter((k) => k !== 'logit_scale');
+  const optimizer = new AdamGroups([
+    { name: 'main', adam: new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm }, rest), lrMult: 1 },
+    ...(train.fixedTemperature === null ? [{ name: 'scale', adam: new Adam(params, { lr: train.lr }, ['logit_scale']), lrMult: train.logitScaleLrMult }] : []),
+  ]);
   const encoder = new SoundEncoder(params, config);
-  const save = async (step: number, l: number, done: boolean) => saveCheckpoint<SoundEncoderConfig, TrainState>(opts.outDir, {
-    config, weights: await params.toHost(), optimizer: new Map([...prefix(await adam.stateToHost(), 'main.'), ...prefix(await adamScale.stateToHost(), 'scale.')]),
-    state: { step, done, loss: l, seconds: (Date.now() - t0) / 1000, configHash: hash, provenance: provenance(backendName()) },
-  });
-
-  let step = startStep;
-  const tTrain = Date.now();
-  if (step < train.steps) {
+  let result: HarnessResult;
+  try {
     const T = audioTokens(arch), per = T * arch.patchFrames * arch.mels, B = train.batchSize;
     const feats = encoder.features(readSoundClips(opts.worldDir, entries));
-    const tokenized = entries.map((e) => e.sentences.map((s) => encoder.vocab.encode(s.raw, arch.contextLength)));
+    const tokenized = entries.map((e) => e.sentences.map((x) => encoder.vocab.encode(x.raw, arch.contextLength)));
     const root = new Rng(train.seed);
-    const every = opts.checkpointEvery ?? 100;
-    const stopAt = opts.maxStepsThisRun !== undefined ? Math.min(train.steps, step + opts.maxStepsThisRun) : train.steps;
-    const progress = opts.quiet ? null : new Progress({ total: train.steps, label: 'train-sound-encoder', unit: 'steps' });
-    const batch = new Float32Array(B * per);
-    // the latest loss stays on the device; read every READ_EVERY steps and before checkpoints (lib/world/encoder.ts)
-    let lossT: tf.Scalar | null = null, lossStep = step;
-    const readLoss = async () => {
-      if (!lossT) return;
-      loss = (await lossT.data())[0];
-      if (!Number.isFinite(loss)) throw new DbridgeError(`train-sound-encoder: loss became ${loss} by step ${lossStep}; try a lower --lr`);
-      progress?.update(lossStep + 1, { loss });
-    };
-    try {
-      for (; step < stopAt; step++) {
+    const problem: TrainProblem<SoundBatch> = {
+      model: soundEncoderTrainModel(params, arch),
+      batch: (step) => {
         const rng = root.fork(`step/${step}`);
         const idx = sampleDistinct(rng, entries.length, B);
         const rows = idx.map((i) => tokenized[i][rng.int(tokenized[i].length)]);
+        const batch = new Float32Array(B * per);
         idx.forEach((i, b) => batch.set(feats.subarray(i * per, (i + 1) * per), b * per));
         const L = Math.min(arch.contextLength, Math.ceil(Math.max(...rows.map((r) => r.length)) / 4) * 4);
         const ids = new Int32Array(B * L);
         rows.forEach((r, b) => ids.set(r, b * L));
-        const x = tf.tensor4d(batch, [B, T, arch.patchFrames, arch.mels]);
-        const idT = tf.tensor2d(ids, [B, L], 'int32');
-        const lengths = rows.map((r) => r.length);
-        const res = lossAndGrads(params, () => clipLoss(audioForward(params, arch, x), textForward(params, arch, idT, lengths), params.get('logit_scale')));
-        tf.dispose([x, idT]);
-        const { logit_scale: scaleGrad, ...rest } = res.grads;
-        const norms = [adam.apply(rest, lrAt(step, train))];
-        if (train.fixedTemperature === null) norms.push(adamScale.apply({ logit_scale: scaleGrad }, lrAt(step, train) * train.logitScaleLrMult));
-        tf.dispose([...norms, ...Object.values(res.grads)]);
-        lossT?.dispose();
-        lossT = res.loss; lossStep = step;
-        if ((step + 1) % READ_EVERY === 0) await readLoss();
-        if ((step + 1) % every === 0 && step + 1 < stopAt) { await readLoss(); await save(step + 1, loss, false); }
-      }
-      await readLoss();
-    } finally {
-      (lossT as tf.Scalar | null)?.dispose();
-    }
-    progress?.finish({ loss });
+        return { feats: batch, per, ids, lengths: rows.map((r) => r.length), L };
+      },
+      rows: (b) => b.lengths.length,
+      slice: (b, s0, e) => ({ feats: b.feats.slice(s0 * b.per, e * b.per), per: b.per, ids: b.ids.slice(s0 * b.L, e * b.L), lengths: b.lengths.slice(s0, e), L: b.L }),
+      lr: (step) => lrAt(step, train),
+      head: { loss: (F) => tf.tidy(() => { const D = F.shape[1] / 2; return clipLoss(tf.slice(F, [0, 0], [-1, D]), tf.slice(F, [0, D], [-1, D]), params.get('logit_scale')); }) },
+      replica: { module: import.meta.url, factory: 'soundEncoderReplica', args: { arch, fixed: train.fixedTemperature !== null } },
+    };
+    result = await runTraining(problem, {
+      steps: train.steps, optimizer, logEvery: Math.min(50, train.steps), maxStepsThisRun: opts.maxStepsThisRun, progress: opts.quiet ? false : 'train-sound-encoder',
+      checkpoint: { dir: opts.outDir, every: opts.checkpointEvery ?? 100, config, resume, settings, ignore: RESUME_MAY_CHANGE, labels: RESUME_LABELS, hint: 'use another --out or --force' },
+      trainerState: { save: () => ({ configHash: hash, provenance: provenance(backendName()) } satisfies TrainState), load: () => {} },
+    });
+  } catch (e) {
+    encoder.dispose(); optimizer.dispose();
+    throw e;
   }
-  const trainSeconds = (Date.now() - tTrain) / 1000;
-  const done = step >= train.steps;
-  if (step > startStep || startStep === 0) await save(step, loss, done);
+  optimizer.dispose();
+  const step = result.endStep, done = step >= train.steps;
   let retrieval: RetrievalReport | undefined;
   const evalSplit = opts.evalSplit ?? 'test';
   if (done && evalSplit !== 'none') {
     retrieval = await evaluateSoundRetrieval(encoder, opts.worldDir, evalSplit);
     writeJsonAtomic(join(opts.outDir, 'eval.json'), { retrieval, logitScale: await encoder.logitScale(), step, provenance: provenance(backendName()) });
   }
-  const result: TrainSoundEncoderResult = {
-    outDir: opts.outDir, step, loss, logitScale: await encoder.logitScale(), seconds: (Date.now() - t0) / 1000,
-    stepsPerSecond: (step - startStep) / Math.max(1e-9, trainSeconds), retrieval, done,
+  const out: TrainSoundEncoderResult = {
+    outDir: opts.outDir, step, loss: result.lastStepLoss, logitScale: await encoder.logitScale(), seconds: (Date.now() - t0) / 1000,
+    stepsPerSecond: result.stepsPerSecond, retrieval, done,
   };
   encoder.dispose();
-  adam.dispose();
-  adamScale.dispose();
-  return result;
+  return out;
 }
 
 /** True when `dir` holds a sound encoder checkpoint. */
