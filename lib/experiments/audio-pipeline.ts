@@ -37,6 +37,8 @@ export type AudioTestTreatment = CaptionRun['test'] | 'diffusion-link' | 'diffga
 export interface AudioCaptionRun extends Omit<CaptionRun, 'test'> { test: AudioTestTreatment }
 
 const PAIRED = new Set<AudioTestTreatment>(['diffusion-link', 'diffgap']);
+/** Part of the paired bridges' stage keys: 2 = trained on lib/train (random streams per step and part). */
+const PAIRED_VERSION = 2;
 
 export class AudioPipeline extends Pipeline {
   constructor(readonly acfg: AudioExperimentConfig, cacheRoot: string, log?: Log) {
@@ -146,7 +148,7 @@ export class AudioPipeline extends Pipeline {
     return this.once(`diffusion-link:${domain}`, async () => {
       const emb = await this.embeddings(domain);
       const c = linkConfig(this.acfg);
-      return this.cache.run('diffusion-link', { link: c, variant: this.cfg.variant, seed: this.cfg.seed }, [emb], async (dir) => {
+      return this.cache.run('diffusion-link', { link: c, variant: this.cfg.variant, seed: this.cfg.seed, version: PAIRED_VERSION }, [emb], async (dir) => {
         const means = loadMeans(emb.output.dir);
         const pairs = pairedEmbeddings(loadSplit(emb.output.dir, 'train'), means.text, means.image, 5);
         const r = await trainDiffusionLink(pairs, { config: c, variant: this.cfg.variant, seed: this.cfg.seed, outDir: dir });
@@ -160,7 +162,7 @@ export class AudioPipeline extends Pipeline {
     return this.once(`diffgap:${domain}`, async () => {
       const emb = await this.embeddings(domain);
       const c = diffgapConfig(this.acfg);
-      return this.cache.run('diffgap', { diffgap: c, seed: this.cfg.seed }, [emb], async (dir) => {
+      return this.cache.run('diffgap', { diffgap: c, seed: this.cfg.seed, version: PAIRED_VERSION }, [emb], async (dir) => {
         const means = loadMeans(emb.output.dir);
         const pairs = pairedEmbeddings(loadSplit(emb.output.dir, 'train'), means.text, means.image, c.radius ?? 5);
         const r = await trainDiffGap(pairs, { config: c, seed: this.cfg.seed, outDir: join(dir, 'model') });
