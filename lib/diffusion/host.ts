@@ -7,7 +7,7 @@ import { Progress } from '../util/progress.ts';
 import { preprocessRows } from '../embeddings/preprocess.ts';
 import type { DiffusionCore } from './core.ts';
 import { augment, bridge } from './sampling.ts';
-import { runInWorkers } from './parallel.ts';
+import { chooseWorkers, runInWorkers } from './parallel.ts';
 
 export interface BridgeEmbeddingsOptions {
   /** Start step M (MSCOCO 600, Flickr30K 400). */
@@ -21,11 +21,12 @@ export interface BridgeEmbeddingsOptions {
   /** Show a progress bar (default false). */
   progress?: boolean;
   /**
-   * Worker threads to split the rows over (default 1: this thread). Each worker runs its own
-   * backend instance with a copy of the weights (needs a DiffusionModel); worth it for large
-   * requests on multi-core machines, since tfjs-wasm runs single-threaded in Node.
+   * Worker threads to split the rows over, each with its own backend and a copy of the weights
+   * (needs a DiffusionModel; CPU backends), kept for later calls; the result is the same bit for
+   * bit. Default 'auto': this thread for small requests, the machine's cores when the request
+   * would take one thread more than ~2 s (lib/diffusion/parallel.ts).
    */
-  workers?: number;
+  workers?: number | 'auto';
 }
 
 export interface AugmentEmbeddingsOptions extends Omit<BridgeEmbeddingsOptions, 'M'> {
@@ -80,7 +81,8 @@ export async function bridgeEmbeddings(core: DiffusionCore, raw: Float32Array, n
   checkShape(core, raw, n, d, mean);
   checkSteps(core, opts.M, opts.steps, 'M');
   const x = mean ? preprocessRows(raw, n, d, mean, core.radius) : raw;
-  if ((opts.workers ?? 1) > 1) return runInWorkers(core, 'bridge', x, n, d, opts);
+  const k = chooseWorkers(core, n, opts.steps, opts.workers);
+  if (k > 1) return runInWorkers(core, 'bridge', x, n, d, k, opts);
   return batched(n, d, opts.batchSize ?? 64, 'bridge', opts.progress ?? false, (s, rows) => tf.tidy(() =>
     bridge(core, tf.tensor2d(x.subarray(s * d, (s + rows) * d), [rows, d]), { M: opts.M, steps: opts.steps, eta: opts.eta, seed: opts.seed })));
 }
@@ -95,7 +97,8 @@ export async function augmentEmbeddings(core: DiffusionCore, raw: Float32Array, 
   checkSteps(core, opts.A, opts.steps, 'the augmentation step A');
   if (opts.A >= core.schedule.T && (opts.noiseStep ?? opts.A) >= core.schedule.T) throw new DbridgeError(`the augmentation step A must be at most ${core.schedule.T - 1}, got ${opts.A}`);
   const x = mean ? preprocessRows(raw, n, d, mean, core.radius) : raw;
-  if ((opts.workers ?? 1) > 1) return runInWorkers(core, 'augment', x, n, d, opts);
+  const k = chooseWorkers(core, n, opts.steps, opts.workers);
+  if (k > 1) return runInWorkers(core, 'augment', x, n, d, k, opts);
   return batched(n, d, opts.batchSize ?? 64, 'augment', opts.progress ?? false, (s, rows) => tf.tidy(() =>
     augment(core, tf.tensor2d(x.subarray(s * d, (s + rows) * d), [rows, d]), {
       A: opts.A, steps: opts.steps, seed: opts.seed, rowOffset: (opts.rowOffset ?? 0) + s, noiseStep: opts.noiseStep, eta: opts.eta,

@@ -1,53 +1,126 @@
-// Data-parallel bridging/augmentation over worker threads: tfjs-wasm is single-threaded in Node,
-// so a machine with k cores can run k model copies. The rows are split into contiguous chunks, one
-// per worker (workers/bridge-worker.ts, loaded through tsx); each worker rebuilds the model from
-// its config and weights on the parent's backend. Per-row results do not depend on the split
-// (augmentation noise is keyed by the global row index).
+// Data-parallel bridging/augmentation over worker threads: one model copy per core, each on its
+// own single-threaded backend. The workers persist across calls (a pool per process, started on
+// first use): a model is sent to them once and kept until another model, or the same model with
+// changed weights, is asked for. The rows are split into contiguous chunks, one per worker; per-row
+// results do not depend on the split (augmentation noise is keyed by the global row index; every
+// kernel computes a row the same way whatever rows share its batch), so the output is bit for bit
+// that of one thread. Idle workers do not keep the process alive.
 import { Worker } from 'node:worker_threads';
-import { tf } from '../tf.ts';
+import { availableParallelism } from 'node:os';
 import { backendName } from '../backend.ts';
 import { DbridgeError } from '../util/errors.ts';
 import type { DiffusionCore } from './core.ts';
 import type { DiffusionConfig } from './model.ts';
+import { denoiserCost } from './flops.ts';
 import type { AugmentEmbeddingsOptions, BridgeEmbeddingsOptions } from './host.ts';
-import type { WorkerTask } from './workers/bridge-worker.ts';
+import type { WorkerReply, WorkerRequest } from './workers/bridge-worker.ts';
 
 const ENTRY = new URL('./workers/bridge-worker.mjs', import.meta.url);
 
-export async function runInWorkers(core: DiffusionCore, kind: 'bridge' | 'augment', x: Float32Array, n: number, d: number,
-  opts: BridgeEmbeddingsOptions | AugmentEmbeddingsOptions): Promise<Float32Array> {
-  const k = Math.min(opts.workers ?? 1, n);
-  if (!Number.isInteger(k) || k < 1) throw new DbridgeError(`workers must be a positive integer, got ${opts.workers}`);
-  const config = (core as unknown as { config?: DiffusionConfig }).config;
-  if (!config?.denoiser) throw new DbridgeError('parallel bridging needs a DiffusionModel (config + weights)');
-  const weights = [...(await core.denoiser.params.toHost())].map(([name, a]) => [name, { ...a, data: (a.data as Float32Array).slice() }] as const);
-  const backend = backendName();
-  if (backend === 'webgpu') throw new DbridgeError('workers > 1 splits rows over CPU threads, each with its own model copy; on webgpu use one worker (the GPU runs the whole batch: raise the batch size instead)');
-  void tf;
-  const out = new Float32Array(n * d);
-  const jobs: Promise<void>[] = [];
-  for (let w = 0; w < k; w++) {
-    const start = Math.floor((w * n) / k), end = Math.floor(((w + 1) * n) / k);
-    if (end <= start) continue;
-    const rows = end - start;
-    const task: WorkerTask = {
-      backend, config, weights: weights as WorkerTask['weights'], kind, n: rows, d,
-      x: x.slice(start * d, end * d),
-      opts: kind === 'augment' ? { ...opts, rowOffset: ((opts as AugmentEmbeddingsOptions).rowOffset ?? 0) + start } : { ...opts },
-    };
-    jobs.push(new Promise<void>((resolve, reject) => {
-      const worker = new Worker(ENTRY, { workerData: task, env: { ...process.env, DBRIDGE_QUIET: '1' } });
-      let settled = false;
-      worker.on('message', (m: { ok: boolean; y?: Float32Array; message?: string; name?: string }) => {
-        settled = true;
-        if (m.ok) { out.set(m.y!, start * d); resolve(); }
-        else reject(m.name === 'DbridgeError' ? new DbridgeError(`worker ${w}: ${m.message}`) : new Error(`bridging worker ${w} failed: ${m.message}`));
-        void worker.terminate();
-      });
-      worker.on('error', (e) => { if (!settled) { settled = true; reject(e); } });
-      worker.on('exit', (code) => { if (!settled) { settled = true; reject(new Error(`bridging worker ${w} exited with code ${code}`)); } });
-    }));
+/** Single-thread throughput assumed when estimating a request's cost (GFLOP/s; wasm measures ~15-20). */
+const ASSUMED_GFLOPS = 15;
+/** Requests estimated below this many seconds of one thread stay on this thread (a worker's start-up costs ~1-3 s). */
+const MIN_PARALLEL_SECONDS = 2;
+
+/**
+ * Workers for a request of `rows` rows through `calls` denoiser calls each: `requested` when a
+ * number; for 'auto', the machine's cores (at most 8) when the work is worth it on a CPU backend, else 1.
+ */
+export function chooseWorkers(core: DiffusionCore, rows: number, calls: number, requested: number | 'auto' | undefined): number {
+  if (requested !== undefined && requested !== 'auto') {
+    if (!Number.isInteger(requested) || requested < 1) throw new DbridgeError(`workers must be a positive integer or 'auto', got ${requested}`);
+    return Math.min(requested, rows);
   }
-  await Promise.all(jobs);
-  return out;
+  const cores = Math.min(availableParallelism(), 8);
+  if (cores < 2 || rows < 2 || backendName() === 'webgpu') return 1;
+  const gflop = (denoiserCost(core.denoiser.config).flopsTotal * rows * calls) / 1e9;
+  return gflop / ASSUMED_GFLOPS >= MIN_PARALLEL_SECONDS ? Math.min(cores, rows) : 1;
+}
+
+class InferencePool {
+  private readonly workers: Worker[] = [];
+  private loaded: { core: DiffusionCore; dataIds: unknown[] } | null = null;
+
+  constructor(readonly size: number, private readonly backend: string) {}
+
+  private async start(): Promise<void> {
+    while (this.workers.length < this.size) {
+      const w = new Worker(ENTRY, { workerData: { backend: this.backend }, env: { ...process.env, DBRIDGE_QUIET: '1' } });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  /** Sends `core` to every worker unless they hold it already with the same weights. */
+  private async load(core: DiffusionCore): Promise<void> {
+    const params = core.denoiser.params;
+    const dataIds = params.names().map((k) => params.vars.get(k)!.dataId);
+    if (this.loaded?.core === core && this.loaded.dataIds.every((d, i) => d === dataIds[i])) return;
+    const config = (core as unknown as { config?: DiffusionConfig }).config;
+    if (!config?.denoiser) throw new DbridgeError('parallel bridging needs a DiffusionModel (config + weights)');
+    const weights = [...await params.toHost()];
+    this.loaded = null;
+    await Promise.all(this.workers.map((w) => this.request(w, { cmd: 'load', config, weights })));
+    this.loaded = { core, dataIds };
+  }
+
+  private request(w: Worker, msg: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<Float32Array | null> {
+    return new Promise((resolve, reject) => {
+      const done = () => { w.off('message', onMessage); w.off('error', onError); w.off('exit', onExit); w.unref(); };
+      const onMessage = (m: WorkerReply) => {
+        done();
+        if (m.ok) resolve(m.y ?? null);
+        else reject(m.name === 'DbridgeError' ? new DbridgeError(`bridging worker: ${m.message}`) : new Error(`bridging worker failed: ${m.message}`));
+      };
+      const onError = (e: Error) => { done(); pool = null; reject(e); };
+      const onExit = (code: number) => { done(); pool = null; reject(new Error(`bridging worker exited with code ${code}`)); };
+      w.on('message', onMessage); w.on('error', onError); w.on('exit', onExit);
+      w.ref(); // a pending request keeps the process alive
+      w.postMessage(msg, transfer);
+    });
+  }
+
+  async run(core: DiffusionCore, kind: 'bridge' | 'augment', x: Float32Array, n: number, d: number, k: number,
+    opts: BridgeEmbeddingsOptions | AugmentEmbeddingsOptions): Promise<Float32Array> {
+    await this.start();
+    await this.load(core);
+    const out = new Float32Array(n * d);
+    await Promise.all(Array.from({ length: k }, async (_, w) => {
+      const start = Math.floor((w * n) / k), end = Math.floor(((w + 1) * n) / k);
+      if (end <= start) return;
+      const chunk = x.slice(start * d, end * d);
+      const chunkOpts = kind === 'augment'
+        ? { ...opts, workers: 1, progress: false, rowOffset: ((opts as AugmentEmbeddingsOptions).rowOffset ?? 0) + start }
+        : { ...opts, workers: 1, progress: false };
+      const y = await this.request(this.workers[w], { cmd: 'run', kind, x: chunk, n: end - start, d, opts: chunkOpts }, [chunk.buffer]);
+      out.set(y!, start * d);
+    }));
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+    this.loaded = null;
+  }
+}
+
+let pool: InferencePool | null = null;
+
+/** Bridges or augments preprocessed rows on `k` >= 2 worker threads of the process's pool. */
+export async function runInWorkers(core: DiffusionCore, kind: 'bridge' | 'augment', x: Float32Array, n: number, d: number, k: number,
+  opts: BridgeEmbeddingsOptions | AugmentEmbeddingsOptions): Promise<Float32Array> {
+  const backend = backendName();
+  if (backend === 'webgpu') throw new DbridgeError('parallel bridging runs CPU backends (wasm, tensorflow, cpu); on webgpu use workers = 1');
+  if (!pool || pool.size !== k) {
+    await pool?.close();
+    pool = new InferencePool(k, backend);
+  }
+  return pool.run(core, kind, x, n, d, k, opts);
+}
+
+/** Stops the bridging workers (they are restarted on the next parallel call). */
+export async function closeBridgingWorkers(): Promise<void> {
+  await pool?.close();
+  pool = null;
 }

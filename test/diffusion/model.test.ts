@@ -222,15 +222,21 @@ test('sampling from noise (ancestral DDPM and DDIM) on a short chain; loss helpe
   }
 });
 
-test('worker threads: parallel bridging and augmentation give the same rows as one thread', async () => {
+test('worker threads: parallel bridging and augmentation give the same rows as one thread, bit for bit; the pool is reused', async () => {
   const m = DiffusionModel.create(diffusionConfig(small(), 'official'), 6);
   const n = 6, raw = rng.normals(n * L), mean = modalityMean(rng.normals(10 * L), 10, L);
-  const a = await bridgeEmbeddings(m, raw, n, L, mean, { M: 200, steps: 2 });
+  const a = await bridgeEmbeddings(m, raw, n, L, mean, { M: 200, steps: 2, workers: 1 });
   const b = await bridgeEmbeddings(m, raw, n, L, mean, { M: 200, steps: 2, workers: 2 });
-  assert.ok(maxAbsDiff(a, b) <= 1e-6, `bridge differs by ${maxAbsDiff(a, b)}`);
-  const c = await augmentEmbeddings(m, raw, n, L, mean, { A: 300, steps: 2, seed: 1 });
+  assert.deepEqual(b, a, 'bridging on 2 workers');
+  const c = await augmentEmbeddings(m, raw, n, L, mean, { A: 300, steps: 2, seed: 1, workers: 1 });
   const e = await augmentEmbeddings(m, raw, n, L, mean, { A: 300, steps: 2, seed: 1, workers: 2 });
-  assert.ok(maxAbsDiff(c, e) <= 1e-6, `augment differs by ${maxAbsDiff(c, e)}`);
+  assert.deepEqual(e, c, 'augmentation on 2 workers');
+  // new weights reach the workers (same model object, its variables reassigned)
+  tf.tidy(() => { for (const v of m.denoiser.params.vars.values()) v.assign(tf.mul(v, 0.5)); });
+  const a2 = await bridgeEmbeddings(m, raw, n, L, mean, { M: 200, steps: 2, workers: 1 });
+  const b2 = await bridgeEmbeddings(m, raw, n, L, mean, { M: 200, steps: 2, workers: 2 });
+  assert.notDeepEqual(a2, a);
+  assert.deepEqual(b2, a2, 'bridging on 2 workers after a weight change');
   await assert.rejects(bridgeEmbeddings(m, raw, n, L, mean, { M: 2000, steps: 2, workers: 2 }), /M must be an integer/);
   m.dispose();
 });
