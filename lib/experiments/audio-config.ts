@@ -10,7 +10,7 @@ import { DbridgeError } from '../util/errors.ts';
 import { BRIDGE_M, DDIM_STEPS, type Variant } from '../diffusion/model.ts';
 import { DEFAULT_NOISE_VARIANCE } from '../decoder/treatments.ts';
 import { GENERATE_DEFAULTS } from '../decoder/generate.ts';
-import type { ExperimentConfig } from './config.ts';
+import { defaultWorkers, type ExperimentConfig } from './config.ts';
 import type { DiffGapConfig, DiffGapSampling } from '../bridges/diffgap.ts';
 import type { DiffusionLinkConfig, DiffusionLinkInference } from '../bridges/diffusion-link.ts';
 import type { SoundWorldSizes } from '../world/sound/scales.ts';
@@ -73,7 +73,7 @@ export function resolveAudioConfig(opts: AudioConfigOptions): AudioExperimentCon
     ? { captions: { train: `${root}/audiocaps/train.csv`, val: `${root}/audiocaps/val.csv`, test: `${root}/audiocaps/test.csv` }, audio: `${root}/audiocaps/audio`, fileTemplate: '{youtube_id}.wav' }
     : { captions: { train: `${root}/clotho/clotho_captions_development.csv`, val: `${root}/clotho/clotho_captions_validation.csv`, test: `${root}/clotho/clotho_captions_evaluation.csv` }, audio: `${root}/clotho/audio` };
   return {
-    dataset, scale, variant, seed,
+    dataset, scale, variant, seed, workers: defaultWorkers(scale),
     domains: { main: real ? dataset : 'a', other: null },
     // the image tables' roles are not used by the audio table; M comes from `audio.M`
     roles: { [real ? dataset : 'a']: 'coco' },

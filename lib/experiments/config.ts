@@ -3,6 +3,7 @@
 // smaller one; result files embed the resolved object. Scales (design.md): `smoke` for tests, CI
 // and notebooks in CI (seconds per stage), `mini` the default main job on a 2-core CPU (the whole
 // reproduction in about 15 minutes), `paper` the paper's settings on real data and a GPU.
+import { availableParallelism } from 'node:os';
 import { DbridgeError } from '../util/errors.ts';
 import { BRIDGE_M, DDIM_STEPS, type Variant } from '../diffusion/model.ts';
 import { DEFAULT_NOISE_VARIANCE } from '../decoder/treatments.ts';
@@ -26,14 +27,20 @@ export interface ExperimentConfig {
   /** Paper role of each domain ('coco' / 'flickr30k'), for the reported numbers and M. */
   roles: Record<Domain, 'coco' | 'flickr30k'>;
   world: { scale: 'smoke' | 'mini'; sizes?: Record<string, number> };
-  encoder: { kind: 'world'; steps?: number; batchSize?: number } | { kind: 'clip'; model: string };
+  /**
+   * Worker threads of every trainer (lib/train): execution only, the numbers do not depend on it
+   * (they depend on each stage's microBatch, its cut of a batch). Default: the machine's cores (at
+   * most 8) at mini and paper scale, 1 at smoke (start-up would cost more than it saves); DBRIDGE_WORKERS overrides.
+   */
+  workers: number;
+  encoder: { kind: 'world'; steps?: number; batchSize?: number; microBatch?: number } | { kind: 'clip'; model: string };
   /** Real data locations (coco / flickr30k). */
   data: Record<string, { karpathy: string; images: string }>;
   /**
    * Named diffusion config (lib/diffusion/configs.ts) plus overrides; `denoiser` replaces fields of its
    * denoiser config (e.g. a ResMLP instead of the Unet1D, see the mini scale below).
    */
-  diffusion: { config: string; steps?: number; batchSize?: number; lr?: number; denoiser?: Record<string, unknown> };
+  diffusion: { config: string; steps?: number; batchSize?: number; lr?: number; microBatch?: number; denoiser?: Record<string, unknown> };
   /** Bridging start step M per paper role (docs/spec.md, Decisions (2)) and DDIM steps (variant). */
   bridge: { M: Record<'coco' | 'flickr30k', number>; steps: number; batchSize: number };
   /** Diffusion augmentation of the decoder's training text (docs/spec.md §3). */
@@ -49,6 +56,8 @@ export interface ExperimentConfig {
     pretrain?: { steps: number; batchSize: number; seqLen: number; lr?: number } | null;
     epochs: number;
     batchSize: number;
+    /** Captions per forward/backward pass (the batch is cut into parts of this size, one per worker). */
+    microBatch?: number;
     lr?: number;
     /** Limit of training captions (null: all). */
     maxTrainCaptions: number | null;
@@ -70,11 +79,25 @@ export interface ExperimentConfig {
   table1: { maxImages: number; noiseVariance: number };
 }
 
+/** The world's mini-scale denoiser: the Unet1D's structure, narrowed (see resolveDefaults). */
+export const MINI_WORLD_UNET = { kind: 'unet1d', dim: 128, initDim: 8, dimMults: [1, 2, 4], attnHeads: 1, attnDimHead: 32 } as const;
+
+/** Trainer worker threads (execution only): DBRIDGE_WORKERS, else the cores (at most 8) except at smoke scale. */
+export function defaultWorkers(scale: Scale): number {
+  const env = process.env.DBRIDGE_WORKERS;
+  if (env !== undefined && env !== '') {
+    const k = Number(env);
+    if (!Number.isInteger(k) || k < 1) throw new DbridgeError(`DBRIDGE_WORKERS must be a positive integer, got '${env}'`);
+    return k;
+  }
+  return scale === 'smoke' ? 1 : Math.min(availableParallelism(), 8);
+}
+
 /** Named overrides of the defaults, as `key=value` pairs from the command line (numbers only). */
 export function resolveConfig(opts: { dataset?: string; scale?: string; variant?: string; seed?: number; dataRoot?: string; clipModel?: string; gpt2?: string; denoiser?: string }): ExperimentConfig {
   const cfg = resolveDefaults(opts);
   if (opts.denoiser === undefined) return cfg;
-  if (opts.denoiser === 'unet1d') return { ...cfg, diffusion: { ...cfg.diffusion, denoiser: undefined } };
+  if (opts.denoiser === 'unet1d') return { ...cfg, diffusion: { ...cfg.diffusion, denoiser: cfg.diffusion.denoiser?.kind === 'unet1d' ? undefined : cfg.diffusion.denoiser } };
   if (opts.denoiser === 'resmlp') return { ...cfg, diffusion: { ...cfg.diffusion, denoiser: cfg.diffusion.denoiser?.kind === 'resmlp' ? cfg.diffusion.denoiser : { kind: 'resmlp', width: 256, blocks: 3, timeDim: 128 } } };
   throw new DbridgeError(`unknown denoiser '${opts.denoiser}' (unet1d or resmlp)`);
 }
@@ -91,7 +114,7 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
   const ddimSteps = DDIM_STEPS[variant];
   const root = opts.dataRoot ?? 'data';
   const base = {
-    dataset, scale, variant, seed,
+    dataset, scale, variant, seed, workers: defaultWorkers(scale),
     bridge: { M: { ...BRIDGE_M }, steps: ddimSteps, batchSize: 256 },
     augment: { A: 400, steps: ddimSteps },
     generate: { maxTokens: GENERATE_DEFAULTS.maxTokens, stopAtPeriod: GENERATE_DEFAULTS.stopAtPeriod, batchSize: GENERATE_DEFAULTS.batchSize },
@@ -107,16 +130,18 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
       domains: { main: 'a', other: 'b' },
       roles: { a: 'coco', b: 'flickr30k' },
       world: { scale: smoke ? 'smoke' : 'mini' },
-      encoder: { kind: 'world', steps: smoke ? 60 : undefined },
+      // mini: batches cut in two (one part per worker on a 2-core machine; lib/train)
+      encoder: { kind: 'world', steps: smoke ? 60 : undefined, microBatch: smoke ? undefined : 64 },
       // smoke: the official architecture (the small fixture Unet1D) so CI exercises it end to end.
-      // mini: a ResMLP (Diffusion-Link's three residual MLP blocks, width 256): on tfjs-wasm the Unet1D is
-      // overhead-bound at this size (~1.3 s per batch-64 training step at L = 64, measured; the world's D is now 256,
-      // so more), which would not fit the 15-minute budget; the ResMLP trains at ~0.1 s per step. Pass --denoiser unet1d to use the Unet.
+      // mini: the official Unet1D structure, narrower (MINI_WORLD_UNET: initDim 8, levels 1,2,4, one
+      // attention head of 32, time width 128; 85k parameters, 0.016 GFLOPs per call at D = 256) so
+      // that 1000 steps of batch 64 (two parts of 32 on two workers) fit the 15-minute main job.
+      // --denoiser unet1d gives the mini scale's wider Unet (initDim 16), --denoiser resmlp a ResMLP.
       diffusion: smoke
         ? { config: 'smoke', steps: 100 }
-        : { config: 'mini', steps: 1200, lr: 1e-3, denoiser: { kind: 'resmlp', width: 256, blocks: 3, timeDim: 128 } },
+        : { config: 'mini', steps: 1000, lr: 1e-3, microBatch: 32, denoiser: { ...MINI_WORLD_UNET } },
       decoder: {
-        lm: 'tiny', epochs: 2, batchSize: 40, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true,
+        lm: 'tiny', epochs: 2, batchSize: 40, microBatch: smoke ? undefined : 20, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true,
         pretrain: smoke ? { steps: 20, batchSize: 16, seqLen: 32 } : { steps: 300, batchSize: 32, seqLen: 48 },
       },
       maxTestImages: null,

@@ -83,8 +83,8 @@ export class Pipeline {
       // The pre-training split depends only on (scale, seed), so the main domain's world serves both.
       const world = await this.world(this.cfg.domains.main);
       // the encoder's code defaults are part of the key: changing them never reuses an old encoder
-      return this.cache.run('encoder', { steps: enc.steps ?? null, batchSize: enc.batchSize ?? null, seed: this.cfg.seed, recipe: WORLD_ENCODER_RECIPE }, [world], async (dir) => {
-        const r = await trainWorldEncoder({ worldDir: world.output.dir, outDir: dir, seed: this.cfg.seed, steps: enc.steps, batchSize: enc.batchSize, resume: true });
+      return this.cache.run('encoder', { steps: enc.steps ?? null, batchSize: enc.batchSize ?? null, ...(enc.microBatch ? { microBatch: enc.microBatch } : {}), seed: this.cfg.seed, recipe: WORLD_ENCODER_RECIPE }, [world], async (dir) => {
+        const r = await trainWorldEncoder({ worldDir: world.output.dir, outDir: dir, seed: this.cfg.seed, steps: enc.steps, batchSize: enc.batchSize, microBatch: enc.microBatch, workers: this.cfg.workers, resume: true });
         return { dir, retrieval: r.retrieval ?? null, loss: r.loss, logitScale: r.logitScale } as { dir: string };
       });
     });
@@ -138,7 +138,7 @@ export class Pipeline {
         try {
           const r = await trainDiffusion(model, z0, train.nText, {
             ...nc.train, ...(c.steps ? { steps: c.steps } : {}), ...(c.batchSize ? { batchSize: c.batchSize } : {}), ...(c.lr ? { lr: c.lr } : {}),
-            seed: this.cfg.seed, outDir: join(dir, 'model'), resume: true,
+            ...(c.microBatch !== undefined ? { microBatch: c.microBatch } : {}), seed: this.cfg.seed, outDir: join(dir, 'model'), resume: true, workers: this.cfg.workers,
           });
           return { dir: join(dir, 'model'), finalLoss: r.finalLoss, steps: r.endStep, stepsPerSecond: r.stepsPerSecond } as { dir: string };
         } finally { model.dispose(); }
@@ -226,7 +226,7 @@ export class Pipeline {
           embeddings: inputs, dim: train.d, captions, treatment, textMean: means.text, out: dir,
           val: { embeddings: val.text, captions: val.index.texts.map((t) => t.caption) },
           lm: lm ? { pretrained: lm.output.dir } : d.lm, lmOverrides: lm ? undefined : d.lmOverrides, mapper: this.cfg.variant, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr, bucketByLength: d.bucketByLength,
-          seed: this.cfg.seed, resume: true,
+          microBatch: d.microBatch, seed: this.cfg.seed, resume: true, workers: this.cfg.workers,
         });
         return { dir, bestEpoch: r.bestEpoch, steps: r.steps, history: r.history } as unknown as { dir: string };
       });

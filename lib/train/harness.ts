@@ -13,7 +13,10 @@
 // Exact resume: a checkpoint holds the weights, the optimiser's moments and step, the EMA, the
 // trainer's own state, the loss curve and the open log window; batches, noise and dropout depend
 // only on (seed, step, part), so a run stopped at any checkpoint (or killed) and resumed with the
-// same worker count and micro-batch writes the same bytes as one that never stopped.
+// same micro-batch writes the same bytes as one that never stopped, on any worker count (with
+// microBatch 0 the cut is one part per worker, so there the worker count is part of "the same
+// micro-batch"; a different cut changes the float rounding of the summed gradients, and dropout
+// masks where a trainer draws them per part).
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
 import { backendName } from '../backend.ts';

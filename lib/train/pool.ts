@@ -1,12 +1,12 @@
 // Data-parallel training over worker threads: k replicas of the trainer's model (one per core,
 // each on its own single-threaded tensor backend), gradients reduced through shared memory, one
 // optimiser step on the main thread. Per step the main thread hands each worker its parts of the
-// batch; each worker writes the sum of its parts' gradients into its own float32 slot of a
-// SharedArrayBuffer; the main thread sums the slots in worker order (float32 additions, the same
-// arithmetic as the device's), applies the optimiser to its master weights and publishes them
-// through another shared buffer that the workers copy before their next step.
-// Deterministic: the cut of the batch (partition.ts), every worker's arithmetic and the order of
-// the reduction depend only on (batch, workers, microBatch), not on timing.
+// batch; a worker writes each part's gradient into that part's float32 slot of a
+// SharedArrayBuffer; the main thread sums the slots in part order (float32 additions, the
+// arithmetic the device does when one thread accumulates the same parts), applies the optimiser to
+// its master weights and publishes them through another shared buffer that the workers copy
+// before their next step. Deterministic, and independent of the worker count: the cut of the batch
+// (partition.ts), each part's arithmetic and the order of the sum do not depend on timing or on k.
 import { Worker } from 'node:worker_threads';
 import { tf } from '../tf.ts';
 import { DbridgeError } from '../util/errors.ts';
@@ -19,21 +19,26 @@ const ENTRY = new URL('./worker.mjs', import.meta.url);
 
 export interface WorkerPart<B> { index: number; data: B; weight: number }
 
+/** The reply of a worker: per part, its weighted loss and which parameters got a gradient. */
+type PartDone = { index: number; loss: number; present: number[] };
+
 export class WorkerPool {
   private readonly offsets: number[] = [];
   private readonly sizes: number[] = [];
   private readonly control: Int32Array;
   private readonly weights: Float32Array;
-  private readonly slots: Float32Array[];
+  /** One gradient slot per part index (allocated as parts appear). */
+  private readonly slots: SharedArrayBuffer[] = [];
+  private readonly total: number;
   private version = 0;
   private closed = false;
 
   private constructor(private readonly workers: Worker[], private readonly params: ParamStore, readonly names: string[],
-    buffers: { weights: SharedArrayBuffer; slots: SharedArrayBuffer[]; control: SharedArrayBuffer }) {
+    buffers: { weights: SharedArrayBuffer; control: SharedArrayBuffer }) {
     let o = 0;
     for (const n of names) { const s = params.vars.get(n)!.size; this.offsets.push(o); this.sizes.push(s); o += s; }
+    this.total = o;
     this.weights = new Float32Array(buffers.weights);
-    this.slots = buffers.slots.map((b) => new Float32Array(b));
     this.control = new Int32Array(buffers.control);
   }
 
@@ -45,11 +50,7 @@ export class WorkerPool {
     if (backend === 'webgpu') throw new DbridgeError('data-parallel workers run CPU backends (wasm, tensorflow, cpu); on webgpu train with workers = 1');
     const names = params.names();
     const total = names.reduce((s, n) => s + params.vars.get(n)!.size, 0);
-    const buffers = {
-      weights: new SharedArrayBuffer(total * 4),
-      slots: Array.from({ length: k }, () => new SharedArrayBuffer(total * 4)),
-      control: new SharedArrayBuffer(4 * (k + 1)),
-    };
+    const buffers = { weights: new SharedArrayBuffer(total * 4), control: new SharedArrayBuffer(4 * (k + 1)) };
     const workers: Worker[] = [];
     const pool = new WorkerPool(workers, params, names, buffers);
     await pool.publishWeights();
@@ -59,7 +60,7 @@ export class WorkerPool {
           index, backend, spec, names,
           shapes: names.map((n) => params.vars.get(n)!.shape.slice()),
           trainable: names.map((n) => params.vars.get(n)!.trainable),
-          weights: buffers.weights, grads: buffers.slots[index], control: buffers.control, versionSlot: k,
+          weights: buffers.weights, control: buffers.control, versionSlot: k,
         };
         const w = new Worker(ENTRY, { workerData: init, env: { ...process.env, DBRIDGE_QUIET: '1' } });
         workers.push(w);
@@ -82,15 +83,21 @@ export class WorkerPool {
     Atomics.store(this.control, this.control.length - 1, ++this.version);
   }
 
+  /** The gradient slot of part `index` (allocated the first time a step has that many parts). */
+  private slot(index: number): SharedArrayBuffer {
+    while (this.slots.length <= index) this.slots.push(new SharedArrayBuffer(this.total * 4));
+    return this.slots[index];
+  }
+
   /**
    * The summed gradients of one step's parts (byWorker[w] are worker w's parts, in order) and the
-   * batch loss. With `head`, the loss is coupled: each worker has one part, whose features come
-   * back, the head runs here, and dL/dF goes back through shared memory.
+   * batch loss. With `head`, the loss is coupled: the workers' features come back (rows in part
+   * order), the head runs here, and dL/dF goes back through shared memory.
    */
   async grads<B>(step: number, byWorker: WorkerPart<B>[][], W: number, head?: { head: CoupledHead<B>; batch: B }): Promise<{ grads: Grads; loss: tf.Scalar }> {
     if (this.closed) throw new Error('the worker pool is closed');
     const active = byWorker.map((parts, w) => ({ parts, w })).filter((x) => x.parts.length > 0);
-    const done = new Map<number, { loss: number; present: number[] }>();
+    const done = new Map<number, PartDone[]>();
     const features = new Map<number, Extract<WorkerReply, { cmd: 'features' }>>();
     let headOut: { loss: tf.Scalar; grads: Grads } | null = null;
     await new Promise<void>((resolve, reject) => {
@@ -126,26 +133,27 @@ export class WorkerPool {
         const onMessage = (m: WorkerReply) => {
           if (m.cmd === 'error') { finish(workerError(w, m)); return; }
           if (m.cmd === 'features') { features.set(w, m); if (features.size === active.length) runHead(); return; }
-          if (m.cmd === 'done') { done.set(w, m); if (done.size === active.length) finish(); }
+          if (m.cmd === 'done') { done.set(w, m.parts); if (done.size === active.length) finish(); }
         };
         const onExit = (code: number) => finish(new Error(`training worker ${w} exited with code ${code}`));
         worker.on('message', onMessage);
         worker.on('error', finish);
         worker.on('exit', onExit);
         listeners.push(() => { worker.off('message', onMessage); worker.off('error', finish); worker.off('exit', onExit); });
-        worker.postMessage({ cmd: 'step', step, parts, W, coupled: head !== undefined } satisfies StepMessage<B>);
+        const msg: StepMessage<B> = { cmd: 'step', step, parts: parts.map((p) => ({ ...p, slot: this.slot(p.index) })), W, coupled: head !== undefined };
+        worker.postMessage(msg);
       }
     });
-    // reduce in worker order: float32 sums, the first contribution copied (not added to zero)
+    // reduce in part order: float32 sums, the first contribution copied (not added to zero)
+    for (const { w } of active) Atomics.load(this.control, w); // orders the workers' slot writes before these reads
+    const parts = [...done.values()].flat().sort((a, b) => a.index - b.index);
     const grads: Grads = {};
     let lossSum = 0;
     const first = new Array<boolean>(this.names.length).fill(true);
-    const sum = new Float32Array(this.offsets.length ? this.offsets[this.offsets.length - 1] + this.sizes[this.sizes.length - 1] : 0);
-    for (const { w } of active) {
-      Atomics.load(this.control, w); // orders the worker's slot writes before these reads
-      const r = done.get(w)!;
-      lossSum = Math.fround(lossSum + r.loss);
-      const slot = this.slots[w];
+    const sum = new Float32Array(this.total);
+    for (const r of parts) {
+      lossSum = r === parts[0] ? r.loss : Math.fround(lossSum + r.loss);
+      const slot = new Float32Array(this.slots[r.index]);
       for (const i of r.present) {
         const o = this.offsets[i], n = this.sizes[i];
         if (first[i]) { sum.set(slot.subarray(o, o + n), o); first[i] = false; continue; }

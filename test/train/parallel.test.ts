@@ -1,8 +1,9 @@
-// The training harness's data parallelism (lib/train): k worker threads give exactly the numbers
-// of a 1-thread run whose micro-batches are the workers' shards (bit for bit; so runs are also
-// deterministic per worker count), for all three trainers (the diffusion model, the decoder, the
-// world encoder's coupled contrastive loss); and a parallel run killed with SIGKILL resumes to
-// the bytes of one that never stopped.
+// The training harness's data parallelism (lib/train): the numbers depend on how a batch is cut
+// into micro-batches, never on how many worker threads compute them (bit for bit), for all three
+// trainers (the diffusion model, the decoder, the world encoder's coupled contrastive loss, with
+// one or several parts per worker); with microBatch 0, k workers equal one thread whose
+// micro-batches are the k shards; and a parallel run killed with SIGKILL resumes to the bytes of
+// one that never stopped.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -30,17 +31,24 @@ function maxWeightDiff(a: string, b: string, f = 'weights.safetensors'): number 
   return d;
 }
 
-test('diffusion: 2 workers == 1 thread with the shards as micro-batches, bit for bit; close to one pass', async () => {
-  const [one, two, whole] = [tmpDir(), tmpDir(), tmpDir()];
-  (await trainSmall({ outDir: one, steps: 3, microBatch: 4 })).dispose();
-  (await trainSmall({ outDir: two, steps: 3, workers: 2 })).dispose();
+test('diffusion: 1, 2 and 3 workers give the same bits for the same micro-batches; close to one pass', async () => {
+  const [one, two, three, shards, whole] = [tmpDir(), tmpDir(), tmpDir(), tmpDir(), tmpDir()];
+  (await trainSmall({ outDir: one, steps: 3, microBatch: 2 })).dispose();
+  (await trainSmall({ outDir: two, steps: 3, microBatch: 2, workers: 2 })).dispose();
+  (await trainSmall({ outDir: three, steps: 3, microBatch: 2, workers: 3 })).dispose();
+  (await trainSmall({ outDir: shards, steps: 3, microBatch: 0, workers: 2 })).dispose(); // microBatch 0: one shard of 4 rows per worker
   (await trainSmall({ outDir: whole, steps: 3 })).dispose();
-  sameFiles(one, two, ['weights.safetensors', 'optimizer.safetensors', 'ema.safetensors']);
+  const files = ['weights.safetensors', 'optimizer.safetensors', 'ema.safetensors'];
+  sameFiles(one, two, files);
+  sameFiles(one, three, files);
+  const four = tmpDir();
+  (await trainSmall({ outDir: four, steps: 3, microBatch: 4 })).dispose();
+  sameFiles(four, shards, files);
   const d = maxWeightDiff(one, whole);
   assert.ok(d < 1e-5, `micro-batched vs one pass: weights differ by ${d}`);
 });
 
-test('decoder: 2 workers == 1 thread with the shards as micro-batches, bit for bit (token-weighted loss)', async () => {
+test('decoder: 2 workers == 1 thread with the same micro-batches, bit for bit (token-weighted loss)', async () => {
   const caps = ['A red circle on a white background.', 'Two blue squares next to each other.', 'a green triangle above a yellow star .',
     'There is a small pink diamond.', 'A big black cross on the left.', 'Three white stars on a dark background.'];
   const D = 16, emb = new Rng(5).normals(caps.length * D);
@@ -48,20 +56,23 @@ test('decoder: 2 workers == 1 thread with the shards as micro-batches, bit for b
     keepEpochs: false, quiet: true, lmOverrides: { nLayer: 1, nEmbd: 32, nHead: 2 }, prefixLength: 4 };
   const [one, two] = [tmpDir(), tmpDir()];
   await trainDecoder({ ...common, out: one, microBatch: 3 });
-  await trainDecoder({ ...common, out: two, workers: 2 });
+  await trainDecoder({ ...common, out: two, microBatch: 3, workers: 2 });
   sameFiles(join(one, 'resume'), join(two, 'resume'), ['weights.safetensors', 'optimizer.safetensors']);
 });
 
-test('world encoder (coupled contrastive loss): 2 workers == 1 thread in two phases, bit for bit; close to one pass', async () => {
+test('world encoder (coupled contrastive loss): 2 workers == 1 thread in two phases, bit for bit, with one or two parts per worker; close to one pass', async () => {
   const world = join(tmpDir(), 'world');
   generateWorld({ scale: 'smoke', seed: 1, outDir: world, sizes: { pretrain: 48, train: 4, val: 4, test: 4 }, quiet: true });
   const arch = { dim: 16, width: 32, heads: 2, stemWidth: 16, imageLayers: 1, textLayers: 1 };
   const common = { worldDir: world, steps: 3, batchSize: 16, lr: 3e-3, arch, quiet: true, evalSplit: 'none', fixedTemperature: null };
-  const [one, two, whole] = [tmpDir(), tmpDir(), tmpDir()];
+  const [one, two, quarters, quartersTwo, whole] = [tmpDir(), tmpDir(), tmpDir(), tmpDir(), tmpDir()];
   await trainWorldEncoder({ ...common, outDir: one, microBatch: 8 });
-  await trainWorldEncoder({ ...common, outDir: two, workers: 2 });
+  await trainWorldEncoder({ ...common, outDir: two, microBatch: 8, workers: 2 });
+  await trainWorldEncoder({ ...common, outDir: quarters, microBatch: 4 });
+  await trainWorldEncoder({ ...common, outDir: quartersTwo, microBatch: 4, workers: 2 });
   await trainWorldEncoder({ ...common, outDir: whole });
   sameFiles(one, two, ['weights.safetensors', 'optimizer.safetensors']);
+  sameFiles(quarters, quartersTwo, ['weights.safetensors', 'optimizer.safetensors']);
   // Adam turns a rounding-level gradient difference in a near-zero component into up to ~lr of
   // weight: the bound is a tenth of one step (lr 3e-3), far below what a wrong gradient would give
   const d = maxWeightDiff(one, whole);
