@@ -321,7 +321,13 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
   train.warmupSteps = Math.min(train.warmupSteps, Math.max(1, Math.floor(train.steps / 10)));
   const captionsAll = entries.flatMap((e) => e.sentences.map((s) => s.raw));
   const baseArch = { ...DEFAULT_ARCH, ...(meta.scale === 'smoke' ? { dim: SMOKE_DIM } : {}), ...opts.arch, imageSize: meta.sizes.imageSize };
-  if (!validImageGeometry(baseArch)) throw new DbridgeError(`the world encoder's image grid ${baseArch.imageGrid} must split ${baseArch.imageSize}-pixel images into tokens of a multiple of 4 pixels`);
+  // images too small for the default depth-3 stem's 8-pixel cells (tiny test worlds) take the
+  // depth-2 stem, unless the caller asked for depth 3 explicitly
+  if (opts.arch?.stemDepth === undefined && !validImageGeometry(baseArch)) baseArch.stemDepth = 2;
+  if (!validImageGeometry(baseArch)) {
+    const cell = baseArch.stemDepth === 3 ? 8 : 4;
+    throw new DbridgeError(`the world encoder's image grid ${baseArch.imageGrid} must split ${baseArch.imageSize}-pixel images into tokens of a multiple of ${cell} pixels (stem depth ${baseArch.stemDepth})`);
+  }
   if (baseArch.width % baseArch.heads !== 0) throw new DbridgeError(`width ${baseArch.width} is not divisible by heads ${baseArch.heads}`);
   const arch: WorldEncoderArch = { ...baseArch, vocab: buildVocab(captionsAll, baseArch.contextLength) };
   const config: WorldEncoderConfig = {
