@@ -92,7 +92,9 @@ export class Progress {
     const rate = el > 0 ? this.done / el : 0;
     const eta = rate > 0 ? (total - this.done) / rate : Infinity;
     const frac = total > 0 ? Math.min(1, this.done / total) : 1;
+    // a field not known yet (NaN: e.g. the loss before the first logged window) is left out
     const extra = Object.entries(fields)
+      .filter(([, v]) => !(typeof v === 'number' && Number.isNaN(v)))
       .map(([k, v]) => `${k}=${typeof v === 'number' ? formatNumber(v) : v}`)
       .join(' ');
     const stats = `${this.done}/${total} ${unit} ${rate.toFixed(rate < 10 ? 2 : 1)} ${unit}/s ` +

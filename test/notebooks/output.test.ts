@@ -48,6 +48,24 @@ test('in a notebook, Progress updates one display in place, labelled by its stag
   assert.match(String(shown[0].bundle['text/plain']), /33% 1\/3 steps .* loss=0\.5000/);
 });
 
+test('a progress field not known yet (NaN) is left out, not printed as loss=NaN', async () => {
+  const { shown, restore } = capture();
+  const quiet = process.env.DBRIDGE_QUIET;
+  delete process.env.DBRIDGE_QUIET;
+  try {
+    const p = new Progress({ total: 2, label: 'train', unit: 'steps' });
+    p.update(1, { loss: NaN, lr: 0.001 });
+    p.finish({ loss: NaN });
+  } finally {
+    if (quiet !== undefined) process.env.DBRIDGE_QUIET = quiet;
+    restore();
+  }
+  const texts = shown.map((s) => String(s.bundle['text/plain']));
+  assert.ok(texts.length >= 1);
+  for (const t of texts) assert.doesNotMatch(t, /NaN/);
+  assert.match(texts[0], /lr=/);
+});
+
 test('showFigure writes the spec, SVG and PNG and shows one bundle: the same Vega-Lite object plus its PNG', async () => {
   const { shown, restore } = capture();
   const dir = tmpDir();
