@@ -10,6 +10,7 @@ import { AUDIO_CAPTIONING, AUDIO_GAP_PANEL, AUDIO_RETRIEVAL, SEED_REPORTED, type
 import { writeResultTable, tableToMarkdown, type ResultTable, type ResultRow } from './report.ts';
 import { loadSplit, loadMeans, type SplitEmbeddings } from './data.ts';
 import { pairedBootstrap, perImageMetric, type PairedDiff } from './bootstrap.ts';
+import { decoderHealth } from './claims.ts';
 import { readNpy } from '../io/npy.ts';
 import { toFloat32 } from '../io/dtype.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.ts';
@@ -350,6 +351,9 @@ function audioSummary(ctx: AudioRunContext, tables: Map<string, ResultTable>, cl
     '',
     ...claims.map((c) => `- ${c}`),
     '',
+    '## Decoder health',
+    '',
+    ...decoderHealth(tables).flatMap((l) => [l, '']),
   ];
   for (const id of AUDIO_TABLE_IDS) {
     const t = tables.get(id);

@@ -87,4 +87,7 @@ test('collapsed decoders: fewer than half of Plain\'s distinct captions are flag
   assert.match(lines[0], /Collapsed noise-trained decoders .*table2 CapDec 120 vs Plain's 300/);
   assert.match(lines[1], /Other rows .*table2b DiffusionBridge 100/);
   assert.match(decoderHealth(new Map())[0], /No noise-trained decoder/);
+  // the audio table's CapDec row is called NoiseInjection: noise-trained too
+  const ta = table('audio_captioning', [{ id: 'Plain', shift: 0, distinct: 207 }, { id: 'NoiseInjection', shift: 0, distinct: 30 }], dir);
+  assert.deepEqual(collapsedRows(new Map([['audio_captioning', ta]])).map((r) => [r.row, r.noiseTrained]), [['NoiseInjection', true]]);
 });
