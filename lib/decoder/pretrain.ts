@@ -9,22 +9,24 @@
 // The vocabulary is compact: the GPT-2 ids of the web captions plus `vocabTexts` (the captioning
 // splits' captions, so every decoder's text is covered), the full stops and <|endoftext|>.
 // Divergence from GPT-2's recipe: a tiny model and a short budget (CPU); no dropout by default.
+// The step loop is lib/train's harness: a batch of windows is cut into micro-batches dealt to worker
+// threads (the numbers depend on microBatch, never on the worker count), with exact resume.
 // A folder holds config.json (kind 'dbridge-lm': the Gpt2Config and the vocabulary),
-// weights.safetensors (names gpt.*), state.json; resume/ holds the optimizer for --resume.
-import { existsSync, rmSync } from 'node:fs';
+// weights.safetensors (names gpt.*), state.json; resume/ holds the harness's checkpoint for --resume.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
-import { Adam, DeviceSum, READ_EVERY, ParamStore, linearWarmupDecay, lossAndGrads } from '../nn/index.ts';
-import { loadCheckpoint, saveCheckpoint } from '../nn/checkpoint.ts';
+import { Adam, ParamStore, linearWarmupDecay } from '../nn/index.ts';
+import { saveCheckpoint } from '../nn/checkpoint.ts';
 import { LM_KIND, type PretrainedLmConfig } from './lm-checkpoint.ts';
-import type { HostArray } from '../io/dtype.ts';
 import { DbridgeError } from '../util/errors.ts';
-import { Progress, logLine } from '../util/progress.ts';
+import { logLine } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { configHash, sha256 } from '../util/hash.ts';
+import { sha256 } from '../util/hash.ts';
 import { Gpt2, GPT2_TINY, validateGpt2Config, type Gpt2Config } from './gpt2.ts';
 import { Vocab, FULL_STOP_IDS, GPT2_EOS } from './tokenizer.ts';
 import { tokenNll } from './train.ts';
+import { runTraining, type TrainModel, type TrainProblem } from '../train/index.ts';
 
 export interface PretrainLmOptions {
   /** The web captions. */
@@ -41,6 +43,10 @@ export interface PretrainLmOptions {
   batchSize?: number;
   /** Tokens per window (default 48). */
   seqLen?: number;
+  /** Windows per forward/backward pass (default 0: one part per worker); the numbers depend on it, not on `workers`. */
+  microBatch?: number;
+  /** Worker threads, one LM replica each (default 1: this thread); see lib/train. */
+  workers?: number;
   /** Peak learning rate (default 4e-3, the tiny LM's rate from scratch, decoder/train.ts defaultLr). */
   lr?: number;
   /** Warm-up steps (default 10% of steps). */
@@ -64,8 +70,6 @@ export interface PretrainLmResult {
   vocabSize: number;
 }
 
-interface ResumeState { step: number; optionsHash: string; pass: number; cursor: number; windowsDone: number; lossHistory: number[] }
-
 /** The token stream of one pass: captions in a seeded order, each preceded by <|endoftext|>, cut into windows of seqLen + 1. */
 export function packWindows(ids: number[][], eos: number, seqLen: number, rng: Rng): Int32Array[] {
   const stream: number[] = [];
@@ -87,6 +91,20 @@ export function lmLoss(lm: Gpt2, windows: Int32Array[]): tf.Scalar {
   });
 }
 
+/** One step's windows (every window has seqLen + 1 tokens, so a per-window mean is a per-token mean). */
+interface LmBatch { windows: Int32Array[] }
+
+function lmTrainModel(cfg: Gpt2Config, seed: number): TrainModel<LmBatch> {
+  const params = new ParamStore();
+  const lm = Gpt2.create(cfg, params, new Rng(seed).fork('gpt'), 'gpt.');
+  return { params, loss: (b) => lmLoss(lm, b.windows), weight: (b) => b.windows.length, dispose: () => { lm.endInference(); params.dispose(); } };
+}
+
+/** Worker-side replica (lib/train/worker.ts): the same LM; its weights come from the main thread. */
+export function lmReplica(args: { cfg: Gpt2Config; seed: number }): TrainModel<LmBatch> {
+  return lmTrainModel(args.cfg, args.seed);
+}
+
 /** Pre-trains the LM on web captions; see PretrainLmOptions for defaults. */
 export async function pretrainLm(opts: PretrainLmOptions): Promise<PretrainLmResult> {
   if (!Array.isArray(opts.captions) || opts.captions.length === 0) throw new DbridgeError('LM pre-training: no captions');
@@ -100,72 +118,54 @@ export async function pretrainLm(opts: PretrainLmOptions): Promise<PretrainLmRes
   if (seqLen > cfg.nPositions) throw new DbridgeError(`LM pre-training: windows of ${seqLen} tokens exceed the LM's ${cfg.nPositions} positions`);
   const ids = opts.captions.map((c) => vocab.encode(c));
   const eos = vocab.modelId(GPT2_EOS);
-  const hyper = { steps, batchSize, seqLen, lr, warmup, weightDecay, seed, cfg, vocab: vocab.ids, captions: sha256(opts.captions.join('\n')) };
-  const optionsHash = configHash(hyper);
+  const microBatch = opts.microBatch ?? 0;
+  const settings = { steps, batchSize, seqLen, lr, warmup, weightDecay, seed, microBatch, lm: sha256(JSON.stringify(cfg)), vocab: sha256(vocab.ids!.join(',')), captions: sha256(opts.captions.join('\n')) };
   const resumeDir = join(opts.out, 'resume');
-
-  const params = new ParamStore();
-  let optim = null as Adam | null;
   const log = (s: string) => { if (!opts.quiet) logLine(s); };
-  try {
-    let state: ResumeState = { step: 0, optionsHash, pass: 0, cursor: 0, windowsDone: 0, lossHistory: [] };
-    const lm = Gpt2.create(cfg, params, new Rng(seed).fork('gpt'), 'gpt.');
-    tf.tidy(() => { optim = new Adam(params, { lr, weightDecay }); });
-    if (opts.resume && existsSync(join(resumeDir, 'state.json'))) {
-      const ck = loadCheckpoint<PretrainedLmConfig, ResumeState>(resumeDir);
-      if (ck.state.optionsHash !== optionsHash) throw new DbridgeError(`--resume: ${resumeDir} was written with different captions or options`);
-      params.load(ck.weights, { source: resumeDir });
-      if (ck.optimizer) optim!.loadState(ck.optimizer);
-      state = ck.state;
-    } else rmSync(resumeDir, { recursive: true, force: true });
-    log(`pretrain-lm: ${opts.captions.length} captions, vocab ${vocab.size}, ${params.count().toLocaleString()} parameters, ${steps} steps x ${batchSize} windows of ${seqLen} tokens, lr ${lr}`);
 
-    // the windows of a pass are a pure function of (seed, pass): a resumed run rebuilds its pass and continues at its cursor
-    const rng = new Rng(seed).fork('windows');
-    let windows = packWindows(ids, eos, seqLen, rng.fork(state.pass));
-    if (windows.length < batchSize) throw new DbridgeError(`LM pre-training: ${windows.length} windows of ${seqLen + 1} tokens, fewer than a batch of ${batchSize}`);
-    const bar = opts.quiet ? null : new Progress({ total: steps, label: 'pretrain-lm', unit: 'steps' });
-    const sum = new DeviceSum();
-    const t0 = Date.now();
-    let shown = NaN, tokens = 0;
-    const save = async (dir: string, withOptimizer: boolean, finalLoss: number) => {
-      const weights: Map<string, HostArray> = await params.toHost();
-      const config: PretrainedLmConfig = {
-        kind: LM_KIND, version: 1, lm: cfg, vocab: vocab.ids!,
-        pretraining: { captions: opts.captions.length, tokens: state.windowsDone * seqLen, steps: state.step, batchSize, seqLen, lr, finalLoss, seconds: (Date.now() - t0) / 1000 },
-      };
-      saveCheckpoint(dir, { config, weights, optimizer: withOptimizer ? await optim!.stateToHost() : undefined, state: state as ResumeState & { step: number } });
+  // the windows of a pass are a pure function of (seed, pass), and every pass has as many windows
+  // (the same tokens in another order): step s reads batch s mod (batches per pass) of pass s div it
+  const rng = new Rng(seed).fork('windows');
+  const passes = new Map<number, Int32Array[]>();
+  const pass = (k: number): Int32Array[] => {
+    let w = passes.get(k);
+    if (!w) { w = packWindows(ids, eos, seqLen, rng.fork(k)); passes.clear(); passes.set(k, w); }
+    return w;
+  };
+  const perPass = Math.floor(pass(0).length / batchSize);
+  if (perPass < 1) throw new DbridgeError(`LM pre-training: ${pass(0).length} windows of ${seqLen + 1} tokens, fewer than a batch of ${batchSize}`);
+
+  if (!opts.resume) rmSync(resumeDir, { recursive: true, force: true });
+  const model = lmTrainModel(cfg, seed);
+  const optim = new Adam(model.params, { lr, weightDecay });
+  try {
+    log(`pretrain-lm: ${opts.captions.length} captions, vocab ${vocab.size}, ${model.params.count().toLocaleString()} parameters, ${steps} steps x ${batchSize} windows of ${seqLen} tokens, lr ${lr}`);
+    const problem: TrainProblem<LmBatch> = {
+      model,
+      batch: (s) => { const c = (s % perPass) * batchSize; return { windows: pass(Math.floor(s / perPass)).slice(c, c + batchSize) }; },
+      rows: (b) => b.windows.length,
+      slice: (b, s, e) => ({ windows: b.windows.slice(s, e) }),
+      lr: (s) => linearWarmupDecay(s, lr, warmup, steps),
+      replica: { module: import.meta.url, factory: 'lmReplica', args: { cfg, seed } },
     };
-    try {
-      while (state.step < steps) {
-        if (state.cursor + batchSize > windows.length) { state.cursor = 0; windows = packWindows(ids, eos, seqLen, rng.fork(++state.pass)); }
-        const batch = windows.slice(state.cursor, state.cursor + batchSize);
-        state.cursor += batchSize;
-        const { loss, grads } = lossAndGrads(params, () => lmLoss(lm, batch));
-        tf.dispose([optim!.apply(grads, linearWarmupDecay(state.step, lr, warmup, steps)), ...Object.values(grads)]);
-        sum.add(loss);
-        state.step++;
-        state.windowsDone += batchSize;
-        tokens += batchSize * seqLen;
-        if (state.step % READ_EVERY === 0 || state.step === steps) {
-          shown = await sum.mean();
-          sum.reset();
-          if (!Number.isFinite(shown)) throw new DbridgeError(`LM pre-training diverged: loss ${shown} at step ${state.step} (lower the learning rate)`);
-          state.lossHistory.push(+shown.toFixed(4));
-        }
-        if (state.step < steps && (state.step % (opts.saveEvery ?? 200) === 0 || state.step === opts.stopAfter)) await save(resumeDir, true, shown);
-        if (state.step === opts.stopAfter && state.step < steps) { bar?.finish(); return { out: opts.out, steps: state.step, finalLoss: shown, tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - t0) / 1000), vocabSize: vocab.size }; }
-        bar?.update(state.step, { loss: shown, 'tok/s': Math.round(tokens / Math.max(1e-3, (Date.now() - t0) / 1000)) });
-      }
-    } finally { sum.dispose(); }
-    bar?.finish({ loss: shown });
-    await save(opts.out, false, shown);
+    const r = await runTraining(problem, {
+      steps, optimizer: optim, workers: opts.workers ?? 1, microBatch, logEvery: Math.max(1, Math.min(25, Math.floor(steps / 10))),
+      progress: opts.quiet ? false : 'pretrain-lm', maxStepsThisRun: opts.stopAfter,
+      checkpoint: { dir: resumeDir, every: opts.saveEvery ?? 200, config: { kind: LM_KIND, lm: cfg }, resume: opts.resume, settings, hint: 'use another output folder or drop --resume' },
+    });
+    const tokensPerSecond = ((r.endStep - r.startStep) * batchSize * seqLen) / Math.max(1e-3, r.seconds);
+    const result = { out: opts.out, steps: r.endStep, finalLoss: r.finalLoss, tokensPerSecond, vocabSize: vocab.size };
+    if (r.endStep < steps) return result; // stopped early: resume/ holds the run
+    const config: PretrainedLmConfig = {
+      kind: LM_KIND, version: 1, lm: cfg, vocab: vocab.ids!,
+      pretraining: { captions: opts.captions.length, tokens: steps * batchSize * seqLen, steps, batchSize, seqLen, lr, finalLoss: r.finalLoss, seconds: r.seconds },
+    };
+    saveCheckpoint(opts.out, { config, weights: await model.params.toHost(), state: { step: steps, lossHistory: r.curve.map((p) => +p.loss.toFixed(4)) } });
     rmSync(resumeDir, { recursive: true, force: true });
-    const seconds = (Date.now() - t0) / 1000;
-    log(`pretrain-lm: final loss ${shown.toFixed(4)}, ${Math.round(tokens / Math.max(1e-3, seconds))} tok/s`);
-    return { out: opts.out, steps: state.step, finalLoss: shown, tokensPerSecond: tokens / Math.max(1e-3, seconds), vocabSize: vocab.size };
+    log(`pretrain-lm: final loss ${r.finalLoss.toFixed(4)}, ${Math.round(tokensPerSecond)} tok/s`);
+    return result;
   } finally {
-    optim?.dispose();
-    params.dispose();
+    optim.dispose();
+    model.dispose();
   }
 }

@@ -53,7 +53,7 @@ export interface ExperimentConfig {
      * fine-tunes from it (lib/decoder/pretrain.ts), as the paper starts from a GPT-2 pre-trained on
      * web text; null = every decoder's LM starts from scratch. World only (real data: GPT-2).
      */
-    pretrain?: { steps: number; batchSize: number; seqLen: number; lr?: number } | null;
+    pretrain?: { steps: number; batchSize: number; seqLen: number; lr?: number; microBatch?: number } | null;
     epochs: number;
     batchSize: number;
     /** Captions per forward/backward pass (the batch is cut into parts of this size, one per worker). */
@@ -142,7 +142,7 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
         : { config: 'mini', steps: 1000, lr: 1e-3, microBatch: 32, denoiser: { ...MINI_WORLD_UNET } },
       decoder: {
         lm: 'tiny', epochs: 2, batchSize: 40, microBatch: smoke ? undefined : 20, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true,
-        pretrain: smoke ? { steps: 20, batchSize: 16, seqLen: 32 } : { steps: 300, batchSize: 32, seqLen: 48 },
+        pretrain: smoke ? { steps: 20, batchSize: 16, seqLen: 32 } : { steps: 300, batchSize: 32, seqLen: 48, microBatch: 16 },
       },
       maxTestImages: null,
       decapMemory: smoke ? 500 : 5000,

@@ -197,7 +197,7 @@ export class Pipeline {
         const vocabTexts = worlds.flatMap((w) => readWorldEntries(w.output.dir, 'dataset').filter((e) => e.split === 'train' || e.split === 'val').flatMap((e) => e.sentences.map((x) => x.raw)));
         const r = await pretrainLm({
           captions: web, vocabTexts, lm: base === 'small' ? GPT2_SMALL : GPT2_TINY, lmOverrides: this.cfg.decoder.lmOverrides,
-          out: dir, steps: pre.steps, batchSize: pre.batchSize, seqLen: pre.seqLen, lr: pre.lr, seed: this.cfg.seed, resume: true,
+          out: dir, steps: pre.steps, batchSize: pre.batchSize, seqLen: pre.seqLen, lr: pre.lr, microBatch: pre.microBatch, workers: this.cfg.workers, seed: this.cfg.seed, resume: true,
         });
         return { dir, finalLoss: r.finalLoss, tokensPerSecond: r.tokensPerSecond, vocab: r.vocabSize } as { dir: string };
       });

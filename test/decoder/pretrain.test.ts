@@ -54,3 +54,12 @@ test('pre-training lowers the LM loss; decoders start from its weights and vocab
   for (const [k, v] of a) assert.ok(maxAbsDiff(v.data as Float32Array, b.get(k)!.data as Float32Array) < 1e-6, `${k} differs after resume`);
   await assert.rejects(pretrainLm({ ...opts, captions: [], out: tmpDir() }), /no captions/);
 });
+
+test('pre-training on 2 worker threads gives the bits of one thread for the same micro-batch', async () => {
+  const opts = { captions: WEB, vocabTexts: CAPS, lmOverrides: TINY, steps: 3, batchSize: 4, seqLen: 16, microBatch: 2, seed: 5, quiet: true };
+  const one = tmpDir('lm1-'), two = tmpDir('lm2w-');
+  await pretrainLm({ ...opts, out: one });
+  await pretrainLm({ ...opts, out: two, workers: 2 });
+  const a = loadPretrainedLm(one).weights, b = loadPretrainedLm(two).weights;
+  for (const [k, v] of a) assert.equal(maxAbsDiff(v.data as Float32Array, b.get(k)!.data as Float32Array), 0, `${k} differs`);
+});
