@@ -27,6 +27,12 @@ export interface MapperConfig {
   prefixLength: number;
   /** official: MLP hidden width (default P*W/2); paper: prefix projector hidden width (default W). */
   hidden?: number;
+  /**
+   * Factor on the input embedding before the first layer (default 1, the reference's). A unit
+   * embedding's coordinates are ~1/sqrt(D); a factor sqrt(D) gives them unit scale, which for Adam
+   * is the same as a first layer initialised and stepped sqrt(D) times larger (see docs/decoder.md).
+   */
+  inputScale?: number;
 }
 
 export function mapperHidden(c: MapperConfig): number {
@@ -44,6 +50,7 @@ export function validateMapperConfig(c: MapperConfig): void {
     if (!Number.isInteger(c[k]) || c[k] <= 0) throw new DbridgeError(`mapper config: ${k} must be a positive integer, got ${c[k]}`);
   }
   if (c.hidden !== undefined && (!Number.isInteger(c.hidden) || c.hidden <= 0)) throw new DbridgeError(`mapper config: hidden must be a positive integer, got ${c.hidden}`);
+  if (c.inputScale !== undefined && !(c.inputScale > 0 && Number.isFinite(c.inputScale))) throw new DbridgeError(`mapper config: inputScale must be a positive number, got ${c.inputScale}`);
 }
 
 export function mapperParamShapes(c: MapperConfig): [string, number[]][] {
@@ -82,6 +89,7 @@ export class PrefixMapper {
     }
     return tf.tidy(() => {
       const B = e.shape[0]!;
+      if (c.inputScale !== undefined && c.inputScale !== 1) e = tf.mul(e, c.inputScale);
       if (c.variant === 'official') {
         const h = tf.tanh(linear(e, this.p('fc1.weight'), this.p('fc1.bias')));
         return linear(h, this.p('fc2.weight'), this.p('fc2.bias')).reshape([B, c.prefixLength, c.width]);

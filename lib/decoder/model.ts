@@ -101,6 +101,8 @@ export interface CreateDecoderOptions {
   prefixLength?: number;
   /** Mapper hidden width (default per variant, see mapper.ts). */
   mapperHidden?: number;
+  /** Factor on the mapper's input (default 1; see MapperConfig.inputScale). */
+  mapperInputScale?: number;
   /** Compact vocabulary (sorted unique GPT-2 ids), or null for the full one (default null). */
   vocab?: number[] | null;
   treatment: TrainTreatment;
@@ -158,6 +160,7 @@ export function createDecoder(opts: CreateDecoderOptions): CaptionDecoder {
     const mcfg: MapperConfig = {
       variant: opts.mapper ?? 'official', inputDim: opts.inputDim, width: lm.config.nEmbd,
       prefixLength: opts.prefixLength ?? 10, ...(opts.mapperHidden ? { hidden: opts.mapperHidden } : {}),
+      ...(opts.mapperInputScale !== undefined && opts.mapperInputScale !== 1 ? { inputScale: opts.mapperInputScale } : {}),
     };
     const mapper = PrefixMapper.create(mcfg, params, rng.fork('mapper'), 'mapper.');
     const config: DecoderConfig = {

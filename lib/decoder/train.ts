@@ -64,6 +64,8 @@ export interface TrainDecoderOptions {
   mapper?: MapperVariant;
   prefixLength?: number;
   mapperHidden?: number;
+  /** Factor on the mapper's input (default 1; see MapperConfig.inputScale). */
+  mapperInputScale?: number;
   /** Restrict the vocabulary to the tokens of the train (+val) captions plus full stops (default: true for LMs from scratch, false for { hfDir }). */
   compactVocab?: boolean;
 
@@ -132,7 +134,7 @@ const RESUME_LABELS: Record<string, string> = {
   treatment: '--treatment', noiseVariance: '--noise-variance', maxSeqLen: '--max-seq-len', n: 'the number of captions', D: 'the embedding dimension',
   bucketByLength: '--bucket-by-length', captions: 'the captions (--captions)', embeddings: 'the embeddings (--embeddings)',
   textMean: 'the text mean (--text-mean)', lm: '--lm', lmOverrides: 'the LM shape (--layers/--width/--heads/--dropout)', mapper: '--mapper',
-  prefixLength: '--prefix-length', vocab: 'the vocabulary (from the captions, --compact-vocab)', clipGradNorm: 'clipGradNorm', mapperHidden: 'mapperHidden',
+  prefixLength: '--prefix-length', mapperInputScale: 'the mapper input scale', vocab: 'the vocabulary (from the captions, --compact-vocab)', clipGradNorm: 'clipGradNorm', mapperHidden: 'mapperHidden',
 };
 
 /** A caption's tokens as model ids, truncated to maxSeqLen. */
@@ -326,7 +328,7 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
 
   const settings = {
     ...hyper, ...data, lm: lmSpec, lmOverrides: opts.lmOverrides ?? null, mapper: opts.mapper ?? 'official', prefixLength: opts.prefixLength ?? DECODER_TRAIN_DEFAULTS.prefixLength,
-    mapperHidden: opts.mapperHidden ?? null, vocab: configHash(vocab.ids),
+    mapperHidden: opts.mapperHidden ?? null, mapperInputScale: opts.mapperInputScale ?? 1, vocab: configHash(vocab.ids),
   };
 
   // a resume continues from resume/ (the harness's checkpoint)
@@ -335,7 +337,7 @@ export async function trainDecoder(opts: TrainDecoderOptions): Promise<TrainDeco
   let decoder: CaptionDecoder;
   try {
     decoder = createDecoder({
-    inputDim: D, lm: lmSpec, lmOverrides: opts.lmOverrides, mapper: opts.mapper, prefixLength: opts.prefixLength, mapperHidden: opts.mapperHidden,
+    inputDim: D, lm: lmSpec, lmOverrides: opts.lmOverrides, mapper: opts.mapper, prefixLength: opts.prefixLength, mapperHidden: opts.mapperHidden, mapperInputScale: opts.mapperInputScale,
       vocab: vocab.ids, treatment, noiseVariance, maxSeqLen, textMean: opts.textMean ?? null, seed,
     });
   } catch (e) {

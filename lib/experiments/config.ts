@@ -58,6 +58,8 @@ export interface ExperimentConfig {
     batchSize: number;
     /** Captions per forward/backward pass (the batch is cut into parts of this size, one per worker). */
     microBatch?: number;
+    /** Factor on the mapper's input embedding (lib/decoder/mapper.ts inputScale; default 1, the reference's). */
+    mapperInputScale?: number;
     lr?: number;
     /** Limit of training captions (null: all). */
     maxTrainCaptions: number | null;

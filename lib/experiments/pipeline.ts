@@ -225,7 +225,7 @@ export class Pipeline {
         const r = await trainDecoder({
           embeddings: inputs, dim: train.d, captions, treatment, textMean: means.text, out: dir,
           val: { embeddings: val.text, captions: val.index.texts.map((t) => t.caption) },
-          lm: lm ? { pretrained: lm.output.dir } : d.lm, lmOverrides: lm ? undefined : d.lmOverrides, mapper: this.cfg.variant, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr, bucketByLength: d.bucketByLength,
+          lm: lm ? { pretrained: lm.output.dir } : d.lm, lmOverrides: lm ? undefined : d.lmOverrides, mapper: this.cfg.variant, mapperInputScale: d.mapperInputScale, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr, bucketByLength: d.bucketByLength,
           microBatch: d.microBatch, seed: this.cfg.seed, resume: true, workers: this.cfg.workers,
         });
         return { dir, bestEpoch: r.bestEpoch, steps: r.steps, history: r.history } as unknown as { dir: string };

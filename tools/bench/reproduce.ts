@@ -1,27 +1,32 @@
 // Benchmark of the main job: `npm run reproduce` (built-in world, mini scale, official variant)
 // from an empty stage cache, timed per stage; target at most 15 minutes on the 2-core CPU.
-// --quick runs the smoke scale instead. The tables go to results/world-<scale>/ as with
-// `npm run reproduce` (the stage cache is a fresh temporary folder, removed afterwards).
+// --quick runs the smoke scale instead, --seed N another seed (an unseen world). The tables go to
+// results/world-<scale>[-seed<N>]/ as with `npm run reproduce` (the stage cache is a fresh
+// temporary folder, removed afterwards, or DBRIDGE_BENCH_CACHE, kept, so an interrupted run can be
+// resumed); the summary is copied to results/bench/.
 // Records the machine's load (1-minute load average sampled every 10 s; > 1.5 on 2 cores means
 // other work shared the CPUs and the wall time overstates the job) and this process's CPU time.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveConfig } from '../../lib/experiments/config.ts';
+import { resolveConfig, resultsDirName } from '../../lib/experiments/config.ts';
 import { reproduce } from '../../lib/experiments/run.ts';
 import { backendName } from '../../lib/backend.ts';
 import { REPO_ROOT } from '../../lib/util/provenance.ts';
 
-export async function bench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
+export async function bench(opts: { quick: boolean; seed?: number }): Promise<Record<string, unknown>> {
   const scale = opts.quick ? 'smoke' : 'mini';
-  const cacheRoot = mkdtempSync(join(tmpdir(), 'dbridge-bench-cache-'));
-  const outDir = join(REPO_ROOT, 'results', `world-${scale}`);
+  const seed = opts.seed ?? 0;
+  const cfg = resolveConfig({ dataset: 'world', scale, seed });
+  const keep = process.env.DBRIDGE_BENCH_CACHE || null;
+  const cacheRoot = keep ?? mkdtempSync(join(tmpdir(), 'dbridge-bench-cache-'));
+  const outDir = join(REPO_ROOT, 'results', resultsDirName(cfg));
   const loads: number[] = [loadavg()[0]];
   const sampler = setInterval(() => loads.push(loadavg()[0]), 10_000);
   sampler.unref();
   try {
     const t0 = Date.now(), c0 = process.cpuUsage();
-    const r = await reproduce({ cfg: resolveConfig({ dataset: 'world', scale }), backend: backendName(), outDir, cacheRoot });
+    const r = await reproduce({ cfg, backend: backendName(), outDir, cacheRoot });
     const seconds = (Date.now() - t0) / 1000, cpu = process.cpuUsage(c0);
     // keep the run's summary beside the timing (results/bench/ is committed; results/world-*/ is not)
     copyFileSync(join(outDir, 'summary.md'), join(REPO_ROOT, 'results', 'bench', `reproduce-${scale}-summary.md`));
@@ -29,13 +34,14 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     for (const e of r.pipeline.cache.events) byStage[e.stage] = +((byStage[e.stage] ?? 0) + e.seconds).toFixed(1);
     const meanLoad = loads.reduce((a, b) => a + b, 0) / loads.length;
     return {
-      scale, seconds: +seconds.toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
+      scale, seed, seconds: +seconds.toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
       targetSeconds: scale === 'mini' ? 900 : null, withinTarget: scale === 'mini' ? seconds <= 900 : null,
       load: { cores: cpus().length, mean1m: +meanLoad.toFixed(2), max1m: +Math.max(...loads).toFixed(2), underLoad: meanLoad > 1.5 },
-      secondsByStage: byStage, stages: r.pipeline.cache.events.length,
+      secondsByStage: byStage, stages: r.pipeline.cache.events.length, cachedStages: r.pipeline.cache.events.filter((e) => e.cached).length,
+      stageTimes: r.pipeline.cache.events.map((e) => ({ stage: e.stage, key: e.key, seconds: +e.seconds.toFixed(1) })),
     };
   } finally {
     clearInterval(sampler);
-    rmSync(cacheRoot, { recursive: true, force: true });
+    if (!keep) rmSync(cacheRoot, { recursive: true, force: true });
   }
 }

@@ -19,7 +19,8 @@ export function benchAreas(): string[] {
 const spec = defineCommand({
   name: 'bench',
   summary: 'run the speed benchmarks and write results/bench/<area>.json',
-  usage: '[--only AREA,...] [--quick]',
+  usage: '[--only AREA,...] [--quick] [--seed N]',
+  // --seed (a common option) reaches the areas that run a seeded job (reproduce: the world and every stage)
   description: 'Areas are the files of tools/bench/. Each result file records the machine, backend, package version and git commit.',
   options: [
     { name: 'only', type: 'list', help: 'run only these areas' },
@@ -36,14 +37,15 @@ const spec = defineCommand({
     for (const a of only) if (!areas.includes(a)) throw new DbridgeError(`unknown bench area '${a}' (have: ${areas.join(', ')})${didYouMean(a, areas)}`);
     for (const area of only) {
       process.stderr.write(`bench: ${area}\n`);
-      const mod = (await import(join(benchDir, area + '.ts'))) as { bench(o: { quick: boolean }): Promise<Record<string, unknown>> };
+      const mod = (await import(join(benchDir, area + '.ts'))) as { bench(o: { quick: boolean; seed: number }): Promise<Record<string, unknown>> };
       const t0 = Date.now();
-      const results = await mod.bench({ quick: Boolean(args.quick) });
+      const results = await mod.bench({ quick: Boolean(args.quick), seed: args.seed ?? 0 });
       const out = {
         area,
         provenance: provenance(backend),
         machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1) },
         quick: Boolean(args.quick),
+        seed: args.seed ?? 0,
         wallSeconds: (Date.now() - t0) / 1000,
         results,
       };
