@@ -58,11 +58,22 @@ export interface ExperimentConfig {
     batchSize: number;
     /** Captions per forward/backward pass (the batch is cut into parts of this size, one per worker). */
     microBatch?: number;
-    /** Factor on the mapper's input embedding (lib/decoder/mapper.ts inputScale; default 1, the reference's). */
-    mapperInputScale?: number;
+    /**
+     * Factor on the mapper's input embedding (lib/decoder/mapper.ts inputScale; default 1, the
+     * reference's); 'sqrt-dim' = sqrt(D), unit-scale coordinates. The world's decoders take 'sqrt-dim':
+     * at a budget of 300 steps the reference's first layer learns too slowly (mini, seed 0, same cost:
+     * Plain 188 -> 236 distinct captions and CIDEr 31.9 -> 43.0, C3 25 -> 107 and 11.0 -> 16.2; docs/experiments.md).
+     */
+    mapperInputScale?: number | 'sqrt-dim';
     lr?: number;
     /** Limit of training captions (null: all). */
     maxTrainCaptions: number | null;
+    /**
+     * Validation captions for the per-epoch val loss (best-epoch selection): the first N of the val
+     * split, or all when absent. The val loss runs on the main thread only, so all 2,500 cost ~15% of a
+     * mini decoder's wall time; 500 select the epoch as well (mini has two).
+     */
+    maxValCaptions?: number;
     /** Batch captions of similar length together (less padding; the reference shuffles freely). */
     bucketByLength?: boolean;
     /**
@@ -143,7 +154,7 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
         ? { config: 'smoke', steps: 100 }
         : { config: 'mini', steps: 1000, lr: 1e-3, microBatch: 32, denoiser: { ...MINI_WORLD_UNET } },
       decoder: {
-        lm: 'tiny', epochs: 2, batchSize: 40, microBatch: smoke ? undefined : 20, maxTrainCaptions: smoke ? null : 6000, bucketByLength: true,
+        lm: 'tiny', epochs: 2, batchSize: 40, microBatch: smoke ? undefined : 20, maxTrainCaptions: smoke ? null : 6000, ...(smoke ? {} : { maxValCaptions: 500 }), bucketByLength: true, mapperInputScale: 'sqrt-dim',
         pretrain: smoke ? { steps: 20, batchSize: 16, seqLen: 32 } : { steps: 300, batchSize: 32, seqLen: 48, microBatch: 16 },
       },
       maxTestImages: null,

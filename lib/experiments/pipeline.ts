@@ -224,8 +224,8 @@ export class Pipeline {
         if (inputs.length !== captions.length * train.d) throw new DbridgeError(`decoder inputs hold ${inputs.length / train.d} rows for ${captions.length} captions`);
         const r = await trainDecoder({
           embeddings: inputs, dim: train.d, captions, treatment, textMean: means.text, out: dir,
-          val: { embeddings: val.text, captions: val.index.texts.map((t) => t.caption) },
-          lm: lm ? { pretrained: lm.output.dir } : d.lm, lmOverrides: lm ? undefined : d.lmOverrides, mapper: this.cfg.variant, mapperInputScale: d.mapperInputScale, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr, bucketByLength: d.bucketByLength,
+          val: { embeddings: d.maxValCaptions ? val.text.subarray(0, Math.min(d.maxValCaptions, val.nText) * val.d) : val.text, captions: val.index.texts.slice(0, d.maxValCaptions ?? val.nText).map((t) => t.caption) },
+          lm: lm ? { pretrained: lm.output.dir } : d.lm, lmOverrides: lm ? undefined : d.lmOverrides, mapper: this.cfg.variant, mapperInputScale: d.mapperInputScale === 'sqrt-dim' ? Math.sqrt(train.d) : d.mapperInputScale, epochs: d.epochs, batchSize: d.batchSize, lr: d.lr, bucketByLength: d.bucketByLength,
           microBatch: d.microBatch, seed: this.cfg.seed, resume: true, workers: this.cfg.workers,
         });
         return { dir, bestEpoch: r.bestEpoch, steps: r.steps, history: r.history } as unknown as { dir: string };

@@ -63,3 +63,25 @@ test('pre-training on 2 worker threads gives the bits of one thread for the same
   const a = loadPretrainedLm(one).weights, b = loadPretrainedLm(two).weights;
   for (const [k, v] of a) assert.equal(maxAbsDiff(v.data as Float32Array, b.get(k)!.data as Float32Array), 0, `${k} differs`);
 });
+
+test('mapper input scale: the same prefix as the reference mapper with its first layer scaled; stored in the config', async () => {
+  const { PrefixMapper } = await import('../../lib/decoder/mapper.ts');
+  const { ParamStore } = await import('../../lib/nn/index.ts');
+  const { tf } = await import('../../lib/tf.ts');
+  const base = { variant: 'official' as const, inputDim: 8, width: 4, prefixLength: 2 };
+  const pa = new ParamStore(), pb = new ParamStore();
+  const a = PrefixMapper.create({ ...base, inputScale: 3 }, pa, new Rng(1));
+  const b = PrefixMapper.create(base, pb, new Rng(1));
+  const w = await pb.toHost();
+  const fc1 = w.get('mapper.fc1.weight')!;
+  w.set('mapper.fc1.weight', { ...fc1, data: (fc1.data as Float32Array).map((x) => 3 * x) });
+  pb.load(w);
+  const e = tf.tensor2d(new Rng(2).normals(3 * 8), [3, 8]);
+  const [ya, yb] = [a.apply(e), b.apply(e)];
+  assert.ok(maxAbsDiff(await ya.data() as Float32Array, await yb.data() as Float32Array) < 1e-5);
+  tf.dispose([e, ya, yb]); pa.dispose(); pb.dispose();
+  const dec = createDecoder({ inputDim: 8, lm: 'tiny', lmOverrides: TINY, vocab: [1, 2, 3, 13], mapperInputScale: 4, treatment: 'plain', textMean: new Float32Array(8) });
+  assert.equal(dec.config.mapper.inputScale, 4);
+  dec.dispose();
+  assert.throws(() => PrefixMapper.create({ ...base, inputScale: -1 }, new ParamStore(), new Rng(1)), /inputScale must be a positive number/);
+});

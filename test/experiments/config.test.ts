@@ -26,6 +26,7 @@ test('every dataset x scale x variant resolves (or is refused with a reason)', (
       assert.equal(c.encoder.kind, 'world');
       assert.ok(c.decoder.pretrain && c.decoder.pretrain.steps > 0, `${what}: the world's LM is pre-trained on web captions`);
       assert.equal(c.decoder.lm, 'tiny');
+      assert.equal(c.decoder.mapperInputScale, 'sqrt-dim', `${what}: the world's decoders read unit-scale coordinates`);
       assert.equal(c.diffusion.config, scale);
     } else {
       assert.equal(c.encoder.kind, 'clip');
