@@ -4,7 +4,8 @@
 //
 // The peer runs in the same run when DBRIDGE_PEER_PYTHON (a Python with torch) and DBRIDGE_OFFICIAL
 // (a work tree of the official code) are set: tools/bench/diffusion_peer.py, torch on 2 threads
-// (DBRIDGE_PEER_THREADS), run before our measures, so every ratio is side by side. Without them the
+// (DBRIDGE_PEER_THREADS), run before our measures, so every ratio is side by side (its paper 1024-row
+// request under a time limit, see runPeer). Without them the
 // ratios are against the figures recorded in test/fixtures/diffusion/PEER.md (RECORDED_PEER: its
 // date and machine are in the result file).
 //
@@ -99,36 +100,66 @@ function peerSetup(): { python: string; official: string; threads: number } | nu
   return { python, official, threads };
 }
 
-function runPython(python: string, args: string[]): Promise<string> {
+/** Runs the peer script; its stdout, or null when it ran past `timeoutSeconds` (then it is killed). */
+function runPython(python: string, args: string[], timeoutSeconds: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const p = spawn(python, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
+    let out = '', timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; p.kill('SIGKILL'); }, timeoutSeconds * 1000);
     p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    p.on('error', (e) => reject(new DbridgeError(`DBRIDGE_PEER_PYTHON: cannot run ${python} (${e.message})`)));
-    p.on('close', (code) => code === 0 ? resolve(out) : reject(new DbridgeError(`the peer (${python} tools/bench/diffusion_peer.py) exited with code ${code}; its messages are above`)));
+    p.on('error', (e) => { clearTimeout(timer); reject(new DbridgeError(`DBRIDGE_PEER_PYTHON: cannot run ${python} (${e.message})`)); });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      if (timedOut) resolve(null);
+      else if (code === 0) resolve(out);
+      else reject(new DbridgeError(`the peer (${python} tools/bench/diffusion_peer.py) exited with code ${code}; its messages are above`));
+    });
   });
 }
 
-/** Runs tools/bench/diffusion_peer.py once per config (quick: the paper network's 1024-row request is skipped). */
+type PeerJson = Record<string, unknown> & Partial<Record<Config, { train?: { seconds: number }; bridging: Record<string, { embPerSecond: number }> }>>;
+
+/**
+ * Runs tools/bench/diffusion_peer.py: the small config, then the paper config's training step and
+ * 1- and 64-row requests, then its 1024-row request alone (one call of the official code, ~150 s on
+ * a quiet machine) under a time limit (DBRIDGE_PEER_TIMEOUT seconds, default 900): past it the
+ * figure is reported unavailable. Quick: the paper 1024-row request is skipped.
+ */
 async function runPeer(quick: boolean): Promise<PeerRun | null> {
   const s = peerSetup();
   if (!s) return null;
-  const figures = {} as Record<Config, PeerFigures>;
+  const limit = Number(process.env.DBRIDGE_PEER_TIMEOUT ?? 900);
+  if (!(limit > 0)) throw new DbridgeError(`DBRIDGE_PEER_TIMEOUT must be a positive number of seconds, got ${process.env.DBRIDGE_PEER_TIMEOUT}`);
+  const jobs: { cfg: Config; bridge: readonly number[]; train: boolean }[] = [
+    { cfg: 'small', bridge: REQUESTS, train: true },
+    { cfg: 'paper', bridge: [1, 64], train: true },
+    ...(quick ? [] : [{ cfg: 'paper' as const, bridge: [1024], train: false }]),
+  ];
+  const figures = {
+    small: { trainStepBatch64Seconds: NaN, bridgeEmbPerSecond: { 1: NaN, 64: NaN, 1024: NaN } },
+    paper: { trainStepBatch64Seconds: NaN, bridgeEmbPerSecond: { 1: NaN, 64: NaN, 1024: NaN } },
+  } as Record<Config, PeerFigures>;
+  const unavailable: string[] = [];
   let info: Record<string, unknown> = {};
-  for (const cfg of ['small', 'paper'] as const) {
-    const requests = quick && cfg === 'paper' ? [1, 64] : REQUESTS;
-    log(`peer ${cfg}: ${s.python} tools/bench/diffusion_peer.py, torch on ${s.threads} threads`);
-    const raw = await runPython(s.python, [join(here, 'diffusion_peer.py'), '--official', s.official, '--configs', cfg, '--threads', String(s.threads),
-      '--bridge', requests.join(','), '--train-reps', quick ? '2' : '10', '--bridge-reps', quick ? '1' : '5', '--max-seconds', quick ? '5' : '60']);
-    const r = JSON.parse(raw) as Record<string, unknown> & Record<Config, { train: { seconds: number }; bridging: Record<string, { embPerSecond: number }> }>;
+  for (const j of jobs) {
+    const what = `${j.cfg}${j.train ? ' training step,' : ''} bridging ${j.bridge.join('/')} rows`;
+    log(`peer ${what}: ${s.python} tools/bench/diffusion_peer.py, torch on ${s.threads} threads (time limit ${limit} s)`);
+    const raw = await runPython(s.python, [join(here, 'diffusion_peer.py'), '--official', s.official, '--configs', j.cfg, '--threads', String(s.threads),
+      '--bridge', j.bridge.join(','), '--train-reps', quick ? '2' : '10', '--bridge-reps', quick ? '1' : '5', '--max-seconds', quick ? '5' : '60',
+      ...(j.train ? [] : ['--no-train'])], limit);
+    if (raw === null) {
+      unavailable.push(`${what}: did not finish within ${limit} s (load average ${loadavg()[0].toFixed(1)})`);
+      log(`peer ${what}: past the time limit, reported unavailable`);
+      continue;
+    }
+    const r = JSON.parse(raw) as PeerJson;
     const { small: _s, paper: _p, ...rest } = r;
     info = rest;
-    figures[cfg] = {
-      trainStepBatch64Seconds: round(r[cfg].train.seconds),
-      bridgeEmbPerSecond: Object.fromEntries(REQUESTS.map((n) => [n, r[cfg].bridging[n] ? round(r[cfg].bridging[n].embPerSecond) : NaN])) as Record<Request, number>,
-    };
+    const c = r[j.cfg]!;
+    if (c.train) figures[j.cfg].trainStepBatch64Seconds = round(c.train.seconds);
+    for (const n of j.bridge) figures[j.cfg].bridgeEmbPerSecond[n as Request] = round(c.bridging[n].embPerSecond);
   }
-  return { figures, info: { ...info, python: s.python, official: s.official } };
+  return { figures, info: { ...info, python: s.python, official: s.official, ...(unavailable.length ? { unavailable } : {}) } };
 }
 
 // ---- dbridge

@@ -44,6 +44,24 @@ def timed_reps(fn, max_reps, max_seconds):
     return times
 
 
+def train_step(a, diffusion, sphere):
+    """Median seconds of an optimiser step at batch a.train_batch after a warm-up step."""
+    import torch
+    model = diffusion()
+    opt = torch.optim.Adam(model.parameters(), lr=8e-5, betas=(0.9, 0.99))
+
+    def step():
+        loss = model(sphere(a.train_batch))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad()
+
+    step()  # warm-up
+    times = timed_reps(step, a.train_reps, a.max_seconds)
+    return {"batch": a.train_batch, "seconds": statistics.median(times), "reps": len(times)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--official", required=True, help="work tree of the official Diffusion Bridge code")
@@ -54,6 +72,7 @@ def main():
     ap.add_argument("--bridge", default="1,64,1024")
     ap.add_argument("--bridge-reps", type=int, default=5)
     ap.add_argument("--max-seconds", type=float, default=60, help="per measure")
+    ap.add_argument("--no-train", action="store_true", help="bridging only")
     a = ap.parse_args()
 
     import torch
@@ -76,21 +95,9 @@ def main():
             return F.normalize(torch.randn(n, 1, L), dim=-1) * 5
 
         res = {"params": sum(p.numel() for p in off.Unet1D(**kwargs).parameters())}
-        model = diffusion()
-        opt = torch.optim.Adam(model.parameters(), lr=8e-5, betas=(0.9, 0.99))
-
-        def step():
-            loss = model(sphere(a.train_batch))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            opt.zero_grad()
-
-        step()  # warm-up
-        times = timed_reps(step, a.train_reps, a.max_seconds)
-        res["train"] = {"batch": a.train_batch, "seconds": statistics.median(times), "reps": len(times)}
-        print(f"peer {name} train batch {a.train_batch}: {res['train']['seconds']:.3f} s", file=sys.stderr)
-        del model, opt
+        if not a.no_train:
+            res["train"] = train_step(a, diffusion, sphere)
+            print(f"peer {name} train batch {a.train_batch}: {res['train']['seconds']:.3f} s", file=sys.stderr)
 
         model = diffusion(5).eval()
         bridging = {}
