@@ -150,6 +150,11 @@ export function backendThreads(): number {
   return activeThreads;
 }
 
+/** The active backend's name, or null before initBackend has run. */
+export function activeBackend(): string | null {
+  return active;
+}
+
 /** The active backend's name; throws if initBackend has not run. */
 export function backendName(): string {
   if (!active) throw new Error('initBackend() has not been called');

@@ -5,6 +5,7 @@
 // reproduction in about 15 minutes), `paper` the paper's settings on real data and a GPU.
 import { availableParallelism } from 'node:os';
 import { DbridgeError } from '../util/errors.ts';
+import { activeBackend } from '../backend.ts';
 import { BRIDGE_M, DDIM_STEPS, type Variant } from '../diffusion/model.ts';
 import { DEFAULT_NOISE_VARIANCE } from '../decoder/treatments.ts';
 import { GENERATE_DEFAULTS } from '../decoder/generate.ts';
@@ -30,7 +31,8 @@ export interface ExperimentConfig {
   /**
    * Worker threads of every trainer (lib/train): execution only, the numbers do not depend on it
    * (they depend on each stage's microBatch, its cut of a batch). Default: the machine's cores (at
-   * most 8) at mini and paper scale, 1 at smoke (start-up would cost more than it saves); DBRIDGE_WORKERS overrides.
+   * most 8) at mini and paper scale, 1 at smoke (start-up would cost more than it saves) and on
+   * webgpu (one device takes the whole batch); DBRIDGE_WORKERS overrides.
    */
   workers: number;
   encoder: { kind: 'world'; steps?: number; batchSize?: number; microBatch?: number } | { kind: 'clip'; model: string };
@@ -95,7 +97,10 @@ export interface ExperimentConfig {
 /** The world's mini-scale denoiser: the Unet1D's structure, narrowed (see resolveDefaults). */
 export const MINI_WORLD_UNET = { kind: 'unet1d', dim: 128, initDim: 8, dimMults: [1, 2, 4], attnHeads: 1, attnDimHead: 32 } as const;
 
-/** Trainer worker threads (execution only): DBRIDGE_WORKERS, else the cores (at most 8) except at smoke scale. */
+/**
+ * Trainer worker threads (execution only): DBRIDGE_WORKERS, else the cores (at most 8) except at
+ * smoke scale and on webgpu (one device runs the whole batch; worker threads run CPU backends).
+ */
 export function defaultWorkers(scale: Scale): number {
   const env = process.env.DBRIDGE_WORKERS;
   if (env !== undefined && env !== '') {
@@ -103,7 +108,7 @@ export function defaultWorkers(scale: Scale): number {
     if (!Number.isInteger(k) || k < 1) throw new DbridgeError(`DBRIDGE_WORKERS must be a positive integer, got '${env}'`);
     return k;
   }
-  return scale === 'smoke' ? 1 : Math.min(availableParallelism(), 8);
+  return scale === 'smoke' || activeBackend() === 'webgpu' ? 1 : Math.min(availableParallelism(), 8);
 }
 
 /** Named overrides of the defaults, as `key=value` pairs from the command line (numbers only). */

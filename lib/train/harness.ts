@@ -29,7 +29,7 @@ import { ensureDir } from '../util/fs.ts';
 import { Progress } from '../util/progress.ts';
 import { checkResume, type Settings } from '../util/resume.ts';
 import { lockFolder, type FolderLock } from '../util/lock.ts';
-import { DeviceSum } from '../nn/device-sum.ts';
+import { DeviceSum, READ_EVERY } from '../nn/device-sum.ts';
 import { recoverPartialCheckpoint, writeCheckpointAtomically } from './checkpoint-files.ts';
 import { coupledGrads, partGrads, type Grads } from './grads.ts';
 import { partition } from './partition.ts';
@@ -262,6 +262,9 @@ async function runLocked<B>(problem: TrainProblem<B>, opts: HarnessOptions): Pro
       progress?.update(done - start, { loss: lastLoss });
       if (ck && done % ck.every === 0 && done < stopAt) await saveNow(done);
       if (opts.maxSeconds !== undefined && (Date.now() - t0) / 1000 >= opts.maxSeconds) { step++; break; }
+      // webgpu: a host read every READ_EVERY steps bounds the work queued ahead of the device
+      // (without one, Dawn on lavapipe segfaulted allocating descriptor pools after ~40 steps)
+      if (done % READ_EVERY === 0 && backendName() === 'webgpu') await out.loss.data();
       if (!pool && done % 20 === 0) await new Promise((r) => setImmediate(r));
     }
     if (lastStep) lastStepLoss = (await lastStep.data())[0];

@@ -4,7 +4,8 @@
 // `cpu` backend and on `webgpu` with their largest differences, then the GPU benchmark
 // (tools/bench/gpu.ts) with the official PyTorch code as the peer, as one JSON object on stdout
 // and in --out. Exits 1 when there is no adapter or the checksums disagree.
-//   node check.mjs [--reduced] [--no-peer] [--out FILE]
+//   node check.mjs [--reduced] [--no-peer] [--no-bench] [--out FILE]
+// --no-bench stops after the checksum (a first try of a machine: seconds on a GPU, ~3 min on lavapipe).
 import { writeFileSync } from 'node:fs';
 import { tf } from '../../lib/tf.ts';
 import { initBackend, backendDevice } from '../../lib/backend.ts';
@@ -51,7 +52,7 @@ const checksum = (w: Workload) => [w.forward, w.loss, w.weights, w.bridged].redu
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  const reduced = argv.includes('--reduced'), peer = !argv.includes('--no-peer');
+  const reduced = argv.includes('--reduced'), peer = !argv.includes('--no-peer'), bench = !argv.includes('--no-bench');
   const outIdx = argv.indexOf('--out');
   const outFile = outIdx >= 0 ? argv[outIdx + 1] : null;
   const result: Record<string, unknown> = { check: 'dbridge GPU check (issue 13)' };
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
   result.checksum = { workload: 'small Unet1D (seed 7): forward of 8 rows, 2 Adam steps with clipping, DDIM bridging M=600 S=5', cpu: checksum(cpu), webgpu: checksum(gpu), maxAbsDiff: diff, tolerance: TOL, ok };
   process.stderr.write(`gpu check: checksum cpu ${checksum(cpu)} webgpu ${checksum(gpu)} ${ok ? 'agree' : 'DISAGREE'}\n`);
   result.provenance = provenance('webgpu');
-  result.bench = await runGpuBench(reduced ? REDUCED : FULL, { peer });
+  result.bench = bench ? await runGpuBench(reduced ? REDUCED : FULL, { peer }) : 'not run (--no-bench)';
   return emit(ok ? 0 : 1);
 }
 

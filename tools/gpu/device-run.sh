@@ -3,7 +3,7 @@
 # (.gpu/carry/, passed to the device tool as `carry`): unpacks Node, the bundle and dawn.node with
 # Python's lzma (no xz needed there), makes the Vulkan loader and GL dispatch libraries available,
 # points Vulkan at NVIDIA's driver when there is one, and runs the check (arguments are passed on:
-# --reduced, --no-peer). Writes gpu-check.json into $OUT (the device tool's folder) or .gpu/.
+# --reduced, --no-peer, --no-bench). Writes gpu-check.json into $OUT (the device tool's folder) or .gpu/.
 # On a machine with /usr/local/nvidia (the lent machines) the debs are unpacked into / as the device
 # README prescribes; anywhere else (a rehearsal) into .gpu/x/root, found through LD_LIBRARY_PATH.
 set -euo pipefail

@@ -4,7 +4,7 @@
 # on PATH that refuses to run (only the carried binary may be used), Vulkan from lavapipe (.ci/lavapipe.sh) instead of NVIDIA's driver, reduced
 # sizes by default (arguments replace --reduced). Prints the check's JSON; keeps it in
 # .gpu/rehearsal.json.
-#   bash tools/gpu/rehearse.sh [--reduced] [--no-peer]
+#   bash tools/gpu/rehearse.sh [--reduced] [--no-peer] [--no-bench]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
