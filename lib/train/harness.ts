@@ -7,8 +7,9 @@
 //
 // Backend-agnostic: inside a step nothing is read back to the host (the loss, the gradient norm
 // and the clip factor stay on the device; batches go up as new tensors). Host reads are awaited
-// at log points (every `logEvery` steps), at checkpoints and at hooks, and, with workers, for the
-// shared-memory exchange (workers run CPU backends only).
+// at log points (every `logEvery` steps), at checkpoints and at hooks, with workers for the
+// shared-memory exchange (workers run CPU backends only), and on webgpu the previous step's loss
+// before the next step goes on (at most two steps queued on the device).
 //
 // Exact resume: a checkpoint holds the weights, the optimiser's moments and step, the EMA, the
 // trainer's own state, the loss curve and the open log window; batches, noise and dropout depend
@@ -29,7 +30,7 @@ import { ensureDir } from '../util/fs.ts';
 import { Progress } from '../util/progress.ts';
 import { checkResume, type Settings } from '../util/resume.ts';
 import { lockFolder, type FolderLock } from '../util/lock.ts';
-import { DeviceSum, READ_EVERY } from '../nn/device-sum.ts';
+import { DeviceSum } from '../nn/device-sum.ts';
 import { recoverPartialCheckpoint, writeCheckpointAtomically } from './checkpoint-files.ts';
 import { coupledGrads, partGrads, type Grads } from './grads.ts';
 import { partition } from './partition.ts';
@@ -188,6 +189,7 @@ async function runLocked<B>(problem: TrainProblem<B>, opts: HarnessOptions): Pro
   let lastLoss = curve.length ? curve[curve.length - 1].loss : NaN;
   let lastStep: tf.Scalar | null = null;
   let step = start;
+  const webgpu = backendName() === 'webgpu';
 
   const saveNow = async (at: number) => {
     if (!ck) return;
@@ -247,6 +249,10 @@ async function runLocked<B>(problem: TrainProblem<B>, opts: HarnessOptions): Pro
       opts.ema?.update();
       winLoss.add(out.loss.clone()); winNorm.add(norm);
       for (const h of hookSums) h.add(out.loss.clone());
+      // webgpu: wait for the previous step (its loss) before going on, so at most two steps are
+      // queued: Dawn frees a step's transient allocations only once the device has finished it,
+      // and unbounded queueing ran lavapipe out of memory mappings (a segfault after ~40 steps)
+      if (webgpu && lastStep) await lastStep.data();
       lastStep?.dispose();
       lastStep = out.loss;
       if (pool) await pool.publishWeights();
@@ -262,9 +268,6 @@ async function runLocked<B>(problem: TrainProblem<B>, opts: HarnessOptions): Pro
       progress?.update(done - start, { loss: lastLoss });
       if (ck && done % ck.every === 0 && done < stopAt) await saveNow(done);
       if (opts.maxSeconds !== undefined && (Date.now() - t0) / 1000 >= opts.maxSeconds) { step++; break; }
-      // webgpu: a host read every READ_EVERY steps bounds the work queued ahead of the device
-      // (without one, Dawn on lavapipe segfaulted allocating descriptor pools after ~40 steps)
-      if (done % READ_EVERY === 0 && backendName() === 'webgpu') await out.loss.data();
       if (!pool && done % 20 === 0) await new Promise((r) => setImmediate(r));
     }
     if (lastStep) lastStepLoss = (await lastStep.data())[0];

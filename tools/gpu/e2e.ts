@@ -10,7 +10,8 @@
 // On a machine without a GPU, give Dawn lavapipe's adapter first (slow: a CPU emulating a GPU):
 //   bash .ci/lavapipe.sh nice -n 10 node --import tsx tools/gpu/e2e.ts
 // Options: --tables table1,table2 (default), --work DIR (runs and caches; default .cache/gpu-e2e),
-// --reuse (compare the runs already in --work instead of running again), --out FILE.
+// --reuse (compare the runs already in --work instead of running again), --only wasm|webgpu (run
+// that backend again, reuse the other's run), --out FILE.
 //
 // Tolerances (TOL): both runs do the same arithmetic in float32 but sum in different orders, so
 // weights drift apart by ~1e-6 relative per optimiser step (test/webgpu) and then compound over the
@@ -19,7 +20,8 @@
 // decoder are discrete, so a near-tie may flip a word: at least 90% of the images must get the same
 // caption in every row, the metrics (0-100) may differ by 1 point, distinct-caption counts by 1.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, provenance } from '../../lib/util/provenance.ts';
@@ -55,12 +57,17 @@ function runReproduce(backend: Backend, work: string, tables: string): Promise<{
   return new Promise((ok, fail) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, DBRIDGE_QUIET: '1' } });
     child.on('error', fail);
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       closeSync(fd);
       const seconds = (Date.now() - t0) / 1000;
-      if (code === 0) { console.error(`e2e: ${backend}: done in ${seconds.toFixed(0)} s`); ok({ seconds, log }); return; }
+      if (code === 0) {
+        console.error(`e2e: ${backend}: done in ${seconds.toFixed(0)} s`);
+        writeFileSync(join(dir, 'seconds.json'), JSON.stringify({ seconds, load: loadavg() }) + '\n');
+        ok({ seconds, log });
+        return;
+      }
       const tail = readFileSync(log, 'utf8').split('\n').slice(-15).join('\n');
-      fail(new Error(`the ${backend} run failed (exit ${code}); the end of ${log}:\n${tail}`));
+      fail(new Error(`the ${backend} run failed (${code === null ? `killed by ${signal}` : `exit ${code}`}); the end of ${log}:\n${tail}`));
     });
   });
 }
@@ -152,14 +159,21 @@ async function main(): Promise<void> {
     tables: { type: 'string', default: 'table1,table2' },
     work: { type: 'string', default: join(REPO_ROOT, '.cache', 'gpu-e2e') },
     reuse: { type: 'boolean', default: false },
+    only: { type: 'string' },
     out: { type: 'string', default: join(REPO_ROOT, 'results', 'bench', 'gpu-e2e.json') },
   } });
   const tables = values.tables!.split(',');
   const bad = tables.filter((t) => t !== 'table1' && t !== 'table2');
   if (bad.length) { console.error(`e2e: --tables compares table1 and table2 only, not ${bad.join(', ')}`); process.exit(2); }
+  if (values.only !== undefined && !(BACKENDS as readonly string[]).includes(values.only)) { console.error(`e2e: --only takes wasm or webgpu, not ${values.only}`); process.exit(2); }
   const work = resolve(values.work!);
-  const seconds: Partial<Record<Backend, number>> = {};
-  if (!values.reuse) for (const b of BACKENDS) seconds[b] = (await runReproduce(b, work, values.tables!)).seconds;
+  const reused = values.reuse ? BACKENDS : BACKENDS.filter((b) => values.only !== undefined && b !== values.only);
+  for (const b of BACKENDS) if (!reused.includes(b)) await runReproduce(b, work, values.tables!);
+  // wall time and load average (1, 5, 15 min) at the end of each run
+  const timing = Object.fromEntries(BACKENDS.map((b) => {
+    const f = join(work, b, 'seconds.json');
+    return [b, existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) as { seconds: number; load: number[] } : null];
+  }));
 
   const checks: Check[] = [];
   let captionRows: ReturnType<typeof compareTable2>['captions'] = [];
@@ -181,7 +195,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   writeJsonAtomic(values.out!, {
     what: 'dbridge reproduce --dataset world --scale smoke on wasm and on webgpu from empty caches, tables compared (tools/gpu/e2e.ts)',
-    tables, adapter: adapter ?? null, seconds, tolerances: TOL, pass, checks,
+    tables, adapter: adapter ?? null, timing, tolerances: TOL, pass, checks,
     captions: captionRows.map((c) => ({ row: c.row, same: c.same, images: c.images, differing: c.differing })),
     provenance: { ...provenance('wasm+webgpu'), ...(adapter ? { device: adapter } : {}) },
   });
