@@ -76,3 +76,34 @@ export function calibrationReport(m: {
     return { ...t, world: v, met: xs.length ? xs.every((x) => within(t, x)) : null };
   });
 }
+
+/** A calibration value as table text: one number, or one per domain ("a 5.0, b 4.7"). */
+export function formatCalibrationValue(v: CalibrationRow['world']): string {
+  const f = (x: number) => (Math.abs(x) >= 10 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toFixed(3));
+  if (v === null) return 'not measured';
+  if (typeof v === 'number') return f(v);
+  return Object.entries(v).map(([d, x]) => `${d} ${f(x)}`).join(', ');
+}
+
+/** The target's bounds as text ("<= 8", "0.256-0.356", ">= 30"). */
+export function formatCalibrationTarget(t: CalibrationTarget): string {
+  if (t.min !== null && t.max !== null) return t.min === -t.max ? `|x| <= ${t.max}` : `${t.min}-${t.max}`;
+  return t.min !== null ? `>= ${t.min}` : `<= ${t.max}`;
+}
+
+/**
+ * The calibration table as Markdown (docs/world.md quotes it): each statistic, CLIP's value and
+ * source, the world's value, the target and whether it is met; `note` heads it (run, commit, date).
+ */
+export function calibrationMarkdown(rows: CalibrationRow[], note: string): string {
+  const met = (m: boolean | null) => (m === null ? 'not measured' : m ? 'met' : '**not met**');
+  const lines = [
+    note, '',
+    '| statistic | MSCOCO / CLIP | source | world | target | |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.statistic} | ${r.clip} | ${r.source} | ${formatCalibrationValue(r.world)} | ${formatCalibrationTarget(r)} | ${met(r.met)} |`),
+  ];
+  const n = rows.filter((r) => r.met).length, m = rows.filter((r) => r.met !== null).length;
+  lines.push('', `${n} of ${m} measured targets met.`);
+  return lines.join('\n') + '\n';
+}

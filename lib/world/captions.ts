@@ -428,7 +428,10 @@ export const STYLE_PHRASES: Record<keyof Scene['style'], [string[], string[]]> =
 };
 
 /** Probability that a pre-training caption gets web-only detail appended (a calibration knob, docs/world.md). */
-export const WEB_DETAIL = 0.9;
+export const WEB_DETAIL = 1.0;
+
+/** Probability that a web caption mentions each of the picture's style attributes (frame, grain, fading, vignette). */
+export const STYLE_DETAIL = 0.6;
 
 /** One web-only detail about one object: its shade, tilt, shadow or the finish's second colour; null if it has none. */
 function objectDetail(ctx: Ctx, o: WorldObject): string | null {
@@ -463,7 +466,7 @@ export function writePretrainCaptions(scene: Scene, rng: Rng, n = 5, webDetail =
       if (d) details.push(d);
     }
     for (const k of Object.keys(STYLE_PHRASES) as (keyof Scene['style'])[]) {
-      if (rng.uniform() < 0.35) details.push(rng.pick(STYLE_PHRASES[k][scene.style[k] ? 0 : 1]));
+      if (rng.uniform() < STYLE_DETAIL) details.push(rng.pick(STYLE_PHRASES[k][scene.style[k] ? 0 : 1]));
     }
     if (details.length === 0) return cap;
     rng.shuffle(details);

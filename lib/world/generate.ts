@@ -26,9 +26,11 @@ import { CAPTION_SPLITS, PRETRAIN_SPLIT, WORLD_FILES, imageStreamLabel } from '.
 /**
  * 2: background patterns and colour shades, mentioned only by pre-training captions; 2.1: a sixth
  * annotator's `heldout` caption on val/test images; 3: world v3 (issue 11): 56 object classes, 28
- * scene types, finishes, 1-5 objects, salient-subset captions, 64 x 64 images.
+ * scene types, finishes, 1-5 objects, salient-subset captions, 64 x 64 images; 4: every
+ * pre-training caption carries web-only detail and mentions each style attribute more often
+ * (WEB_DETAIL 1.0, STYLE_DETAIL 0.6: the encoder's calibration, docs/world.md).
  */
-export const WORLD_VERSION = 3;
+export const WORLD_VERSION = 4;
 
 export interface GenerateWorldOptions {
   scale?: WorldScale | string;   // default 'mini'

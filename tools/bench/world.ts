@@ -9,8 +9,9 @@
 // cosine, centroid distance, spectrum) and test retrieval, each beside its target.
 // `quick` runs the same stages at the smoke scale. DBRIDGE_BENCH_KEEP=DIR keeps the worlds, encoder
 // and embeddings in DIR (for figures) instead of a temporary folder that is removed.
-// DBRIDGE_BENCH_SEED=S measures another seed (default 0).
-import { rmSync } from 'node:fs';
+// DBRIDGE_BENCH_SEED=S measures another seed (default 0). The calibration table also goes to
+// results/bench/world-calibration.md (docs/world.md quotes it).
+import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWorld, WORLD_FILES, referenceStatistics } from '../../lib/world/index.ts';
@@ -19,7 +20,14 @@ import { loadKarpathy } from '../../lib/data/karpathy.ts';
 import { embedDataset } from '../../lib/embed/embed.ts';
 import { imageFolderLoader, karpathyEmbedSplits } from '../../lib/embed/sources.ts';
 import { gapStatisticsFromDir } from '../../lib/embeddings/gap.ts';
-import { CALIBRATION_TARGETS, calibrationReport } from '../../lib/world/calibration.ts';
+import { CALIBRATION_TARGETS, calibrationMarkdown, calibrationReport } from '../../lib/world/calibration.ts';
+import { DEFAULT_ARCH, DEFAULT_TRAIN } from '../../lib/world/encoder.ts';
+import { backendName } from '../../lib/backend.ts';
+import { provenance, REPO_ROOT } from '../../lib/util/provenance.ts';
+import { writeFileAtomic } from '../../lib/util/fs.ts';
+
+/** Where the calibration table is written (docs/world.md quotes it; test/world checks the quote). */
+export const CALIBRATION_MD = join(REPO_ROOT, 'results', 'bench', 'world-calibration.md');
 
 const TARGET_SECONDS = 300;
 
@@ -60,6 +68,17 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     const gap = gapStatisticsFromDir(dirs.embA, 'val');
     const references = { a: await referenceStatistics(dirs.a, { split: 'test', seed }), b: await referenceStatistics(dirs.b, { split: 'test', seed }) };
     const r = train.value;
+    const calibration = calibrationReport({ gap, retrieval: r.retrieval ?? null, references });
+    const p = provenance(backendName());
+    const t = DEFAULT_TRAIN, a = DEFAULT_ARCH;
+    mkdirSync(join(REPO_ROOT, 'results', 'bench'), { recursive: true });
+    writeFileAtomic(CALIBRATION_MD, calibrationMarkdown(calibration, [
+      `<!-- written by tools/bench/world.ts (npm run bench -- --only world); do not edit -->`,
+      `Measured by \`npm run bench -- --only world\` at commit ${p.commit.slice(0, 12)}${p.dirty ? ' (uncommitted changes)' : ''} on ${p.date.slice(0, 10)}: ` +
+      `scale ${scale}, seed ${seed}, backend ${p.backend}; encoder defaults: ${r.step} steps x ${t.batchSize} pairs, temperature ${t.fixedTemperature ?? 'learned'}, ` +
+      `D ${a.dim}, width ${a.width}, head hidden ${a.headHidden || 'none (linear)'}. ` +
+      `Reference statistics on each domain's test split; geometry on domain a's val split; R@1 on domain a's 500 test images.`,
+    ].join('\n')));
     return {
       scale, seed,
       counts: { a: worldA.value.counts, b: worldB.value.counts },
@@ -67,7 +86,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
       total: { wall: +totalWall.toFixed(1), cpu: +totalCpu.toFixed(1), targetSeconds: TARGET_SECONDS, withinTargetCpu: totalCpu <= TARGET_SECONDS, withinTargetWall: totalWall <= TARGET_SECONDS },
       encoder: { steps: r.step, finalLoss: r.loss, temperature: 1 / r.logitScale, stepsPerSecondWall: r.stepsPerSecond },
       retrieval: r.retrieval,
-      calibration: calibrationReport({ gap, retrieval: r.retrieval ?? null, references }),
+      calibration,
       targets: CALIBRATION_TARGETS,
       gap: { split: 'val', raw: gap.raw, preprocessed: gap.preprocessed, centroid: gap.centroid, separability: gap.separability, panel: gap.panel },
       references: Object.fromEntries(Object.entries(references).map(([d, x]) => [d, {
