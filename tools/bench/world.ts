@@ -9,7 +9,7 @@
 // cosine, centroid distance, spectrum) and test retrieval, each beside its target.
 // `quick` runs the same stages at the smoke scale. DBRIDGE_BENCH_KEEP=DIR keeps the worlds, encoder
 // and embeddings in DIR (for figures) instead of a temporary folder that is removed.
-// DBRIDGE_BENCH_SEED=S measures another seed (default 0). The calibration table also goes to
+// --seed N measures another seed (default 0). The calibration table also goes to
 // results/bench/world-calibration.md (docs/world.md quotes it).
 import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -38,9 +38,9 @@ async function timed<T>(f: () => Promise<T> | T): Promise<{ value: T; wall: numb
   return { value, wall: (Date.now() - w0) / 1000, cpu: (c.user + c.system) / 1e6, load: +((l0 + loadavg()[0]) / 2).toFixed(2) };
 }
 
-export async function bench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
+export async function bench(opts: { quick: boolean; seed?: number }): Promise<Record<string, unknown>> {
   const scale = opts.quick ? 'smoke' : 'mini';
-  const seed = Number(process.env.DBRIDGE_BENCH_SEED ?? 0);
+  const seed = opts.seed ?? 0;
   const keep = process.env.DBRIDGE_BENCH_KEEP;
   const root = keep ?? join(tmpdir(), `dbridge-bench-world-${process.pid}`);
   const dirs = { a: join(root, 'world-a'), b: join(root, 'world-b'), encoder: join(root, 'encoder'), embA: join(root, 'embeddings-a'), embB: join(root, 'embeddings-b') };
