@@ -85,9 +85,9 @@ export function formatCalibrationValue(v: CalibrationRow['world']): string {
   return Object.entries(v).map(([d, x]) => `${d} ${f(x)}`).join(', ');
 }
 
-/** The target's bounds as text ("<= 8", "0.256-0.356", ">= 30"). */
+/** The target's bounds as text ("<= 8", "0.256-0.356", "within ±0.05", ">= 30"). */
 export function formatCalibrationTarget(t: CalibrationTarget): string {
-  if (t.min !== null && t.max !== null) return t.min === -t.max ? `|x| <= ${t.max}` : `${t.min}-${t.max}`;
+  if (t.min !== null && t.max !== null) return t.min === -t.max ? `within ±${t.max}` : `${t.min}-${t.max}`;
   return t.min !== null ? `>= ${t.min}` : `<= ${t.max}`;
 }
 
