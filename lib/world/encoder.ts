@@ -12,19 +12,20 @@
 // world's pre-training split (pretrain_world.json), one of an image's 5 captions drawn per step.
 // Determinism: step s draws its batch from Rng(seed).fork(`step/${s}`), so a run resumed at step s
 // sees the same batches as an uninterrupted one.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
 import { backendName, initBackend } from '../backend.ts';
-import { Adam, AdamGroups, ParamStore, checkpointExists, loadCheckpoint, registerWasmKernels } from '../nn/index.ts';
+import { ParamStore, checkpointExists, loadCheckpoint, registerWasmKernels } from '../nn/index.ts';
 import { runTraining, type HarnessResult, type TrainModel, type TrainProblem } from '../train/index.ts';
 import { readWorldEntries, readWorldImages, readWorldMeta, type WorldImageEntry } from './generate.ts';
 import { DbridgeError } from '../util/errors.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { configHash } from '../util/hash.ts';
-import { checkResume, flattenSettings } from '../util/resume.ts';
+import { flattenSettings } from '../util/resume.ts';
 import { provenance } from '../util/provenance.ts';
 import { Rng } from '../util/rng.ts';
+import { type EncoderTrainState, contrastiveOptimizer, encoderCheckpointResume } from './contrastive-training.ts';
 import type { Encoder, RGBImage } from '../encoders/types.ts';
 import type { HostArray } from '../io/dtype.ts';
 import {
@@ -283,11 +284,6 @@ export function retrievalFromSimilarity(sim: Float32Array, nI: number, nT: numbe
   return { split, images: nI, captions: nT, i2t: r(i2t, nI), t2i: r(t2i, nT), chance: { i2t_r1: Math.min(1, 5 / nT), t2i_r1: 1 / nI } };
 }
 
-/** The trainer's part of the checkpoint's state.json (the harness keeps step, curve, settings, ...). */
-interface TrainState {
-  configHash: string;
-  provenance: unknown;
-}
 
 /** Settings a resume may change, and how the user names the others. */
 const RESUME_MAY_CHANGE = ['train.steps', 'train.warmupSteps'] as const;
@@ -339,31 +335,10 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
 
   const settings = flattenSettings({ ...config });
   // an existing checkpoint: a finished one is reused, an unfinished one needs --resume (its settings must match)
-  let resume = Boolean(opts.resume);
-  if (checkpointExists(opts.outDir) && !opts.force) {
-    const ck = loadCheckpoint<WorldEncoderConfig, { trainer?: TrainState; step: number }>(opts.outDir);
-    if (ck.state.trainer?.configHash !== hash) {
-      // name the setting that differs when the checkpoint's config says which
-      checkResume(opts.outDir, flattenSettings({ ...ck.config }), settings, { ignore: RESUME_MAY_CHANGE, hint: 'use another --out or --force', labels: RESUME_LABELS });
-      throw new DbridgeError(`${opts.outDir} holds an encoder trained with another config or world (or by an older dbridge); use another --out or --force`);
-    }
-    if (ck.state.step >= train.steps) resume = true;
-    else if (!resume) throw new DbridgeError(`${opts.outDir} holds an encoder trained for ${ck.state.step} of the ${train.steps} steps asked for; pass --resume to continue it or --force to start over`);
-  } else if (opts.force) {
-    for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
-  }
+  let resume = encoderCheckpointResume({ outDir: opts.outDir, hash, settings, steps: train.steps, resume: opts.resume, force: opts.force, ignore: RESUME_MAY_CHANGE, labels: RESUME_LABELS });
 
   const params = createWorldEncoderParams(arch, train.seed);
-  if (train.fixedTemperature !== null) {
-    tf.tidy(() => params.get('logit_scale').assign(tf.scalar(Math.log(1 / train.fixedTemperature!))));
-    params.get('logit_scale').trainable = false;
-  }
-  // the temperature has its own optimiser (and learning-rate multiplier); the rest is clipped together
-  const rest = params.names().filter((k) => k !== 'logit_scale');
-  const optimizer = new AdamGroups([
-    { name: 'main', adam: new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm }, rest), lrMult: 1 },
-    ...(train.fixedTemperature === null ? [{ name: 'scale', adam: new Adam(params, { lr: train.lr }, ['logit_scale']), lrMult: train.logitScaleLrMult }] : []),
-  ]);
+  const optimizer = contrastiveOptimizer(params, train);
   const encoder = new WorldEncoder(params, config);
 
   let result: HarnessResult | null = null;
@@ -398,7 +373,7 @@ export async function trainWorldEncoder(opts: TrainWorldEncoderOptions): Promise
         dir: opts.outDir, every: opts.checkpointEvery ?? 100, config, resume, settings, ignore: RESUME_MAY_CHANGE, labels: RESUME_LABELS,
         hint: 'use another --out or --force',
       },
-      trainerState: { save: () => ({ configHash: hash, provenance: provenance(backendName()) } satisfies TrainState), load: () => {} },
+      trainerState: { save: () => ({ configHash: hash, provenance: provenance(backendName()) } satisfies EncoderTrainState), load: () => {} },
     });
   } catch (e) {
     encoder.dispose(); optimizer.dispose();

@@ -11,19 +11,20 @@
 // (its lrAt, sampleDistinct).
 // Divergence from CLAP: clips at another rate are resampled (windowed sinc) and padded with zeros
 // or cut to the world's clip length, not repeat-padded or fused.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../tf.ts';
 import { backendName, initBackend } from '../../backend.ts';
-import { Adam, AdamGroups, ParamStore, checkpointExists, loadCheckpoint, registerWasmKernels } from '../../nn/index.ts';
+import { ParamStore, checkpointExists, loadCheckpoint, registerWasmKernels } from '../../nn/index.ts';
 import { runTraining, type HarnessResult, type TrainModel, type TrainProblem } from '../../train/index.ts';
-import { checkResume, flattenSettings } from '../../util/resume.ts';
+import { flattenSettings } from '../../util/resume.ts';
 import { readWav, resample } from '../../data/audiocaps.ts';
 import { DbridgeError } from '../../util/errors.ts';
 import { writeJsonAtomic } from '../../util/fs.ts';
 import { configHash } from '../../util/hash.ts';
 import { provenance } from '../../util/provenance.ts';
 import { Rng } from '../../util/rng.ts';
+import { type EncoderTrainState, contrastiveOptimizer, encoderCheckpointResume } from '../contrastive-training.ts';
 import type { AudioClip, Encoder } from '../../encoders/types.ts';
 import { l2NormalizeRows } from '../../embeddings/normalize.ts';
 import { clipLoss, textForward } from '../encoder-model.ts';
@@ -182,8 +183,6 @@ export interface TrainSoundEncoderResult {
   done: boolean;
 }
 
-interface TrainState { configHash: string; provenance: unknown }
-
 /** Settings a resume may change, and how the user names the others. */
 const RESUME_MAY_CHANGE = ['train.steps', 'train.warmupSteps'] as const;
 const RESUME_LABELS = { 'train.lr': '--lr', 'train.batchSize': '--batch-size', 'train.seed': '--seed', 'train.fixedTemperature': '--temperature', 'arch.dim': '--dim', 'arch.width': '--width', 'arch.audioLayers': '--image-layers', 'arch.textLayers': '--text-layers' };
@@ -252,30 +251,10 @@ export async function trainSoundEncoder(opts: TrainSoundEncoderOptions): Promise
   const hash = configHash({ ...config, train: { ...train, steps: 0, warmupSteps: 0 } });
   const settings = flattenSettings({ ...config });
   // an existing checkpoint: a finished one is reused, an unfinished one needs `resume` (its settings must match)
-  let resume = Boolean(opts.resume);
-  if (checkpointExists(opts.outDir) && !opts.force) {
-    const ck = loadCheckpoint<SoundEncoderConfig, { trainer?: TrainState; step: number }>(opts.outDir);
-    if (ck.state.trainer?.configHash !== hash) {
-      checkResume(opts.outDir, flattenSettings({ ...ck.config }), settings, { ignore: RESUME_MAY_CHANGE, hint: 'use another --out or --force', labels: RESUME_LABELS });
-      throw new DbridgeError(`${opts.outDir} holds an encoder trained with another config or world; use another --out or --force`);
-    }
-    if (ck.state.step >= train.steps) resume = true;
-    else if (!resume) throw new DbridgeError(`${opts.outDir} holds an encoder trained for ${ck.state.step} of ${train.steps} steps; pass --resume to continue it or --force to start over`);
-  } else if (opts.force) {
-    for (const f of ['state.json', 'weights.safetensors', 'optimizer.safetensors', 'eval.json']) rmSync(join(opts.outDir, f), { force: true });
-  }
+  let resume = encoderCheckpointResume({ outDir: opts.outDir, hash, settings, steps: train.steps, resume: opts.resume, force: opts.force, ignore: RESUME_MAY_CHANGE, labels: RESUME_LABELS });
 
   const params = createSoundEncoderParams(arch, train.seed);
-  if (train.fixedTemperature !== null) {
-    tf.tidy(() => params.get('logit_scale').assign(tf.scalar(Math.log(1 / train.fixedTemperature!))));
-    params.get('logit_scale').trainable = false;
-  }
-  // the temperature has its own optimiser (and learning-rate multiplier); the rest is clipped together
-  const rest = params.names().filter((k) => k !== 'logit_scale');
-  const optimizer = new AdamGroups([
-    { name: 'main', adam: new Adam(params, { lr: train.lr, weightDecay: train.weightDecay, clipGradNorm: train.clipGradNorm }, rest), lrMult: 1 },
-    ...(train.fixedTemperature === null ? [{ name: 'scale', adam: new Adam(params, { lr: train.lr }, ['logit_scale']), lrMult: train.logitScaleLrMult }] : []),
-  ]);
+  const optimizer = contrastiveOptimizer(params, train);
   const encoder = new SoundEncoder(params, config);
   let result: HarnessResult;
   try {
@@ -305,7 +284,7 @@ export async function trainSoundEncoder(opts: TrainSoundEncoderOptions): Promise
     result = await runTraining(problem, {
       steps: train.steps, optimizer, logEvery: Math.min(50, train.steps), maxStepsThisRun: opts.maxStepsThisRun, progress: opts.quiet ? false : 'train-sound-encoder',
       checkpoint: { dir: opts.outDir, every: opts.checkpointEvery ?? 100, config, resume, settings, ignore: RESUME_MAY_CHANGE, labels: RESUME_LABELS, hint: 'use another --out or --force' },
-      trainerState: { save: () => ({ configHash: hash, provenance: provenance(backendName()) } satisfies TrainState), load: () => {} },
+      trainerState: { save: () => ({ configHash: hash, provenance: provenance(backendName()) } satisfies EncoderTrainState), load: () => {} },
     });
   } catch (e) {
     encoder.dispose(); optimizer.dispose();
