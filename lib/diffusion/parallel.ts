@@ -106,21 +106,35 @@ class InferencePool {
 }
 
 let pool: InferencePool | null = null;
+/**
+ * Requests to the pool run one after another: each worker answers one message at a time, and
+ * concurrent callers (the pipeline bridges several M at once with Promise.all) would otherwise take
+ * each other's replies and race on loading models. The workers are busy either way.
+ */
+let queue: Promise<unknown> = Promise.resolve();
 
 /** Bridges or augments preprocessed rows on `k` >= 2 worker threads of the process's pool. */
-export async function runInWorkers(core: DiffusionCore, kind: 'bridge' | 'augment', x: Float32Array, n: number, d: number, k: number,
+export function runInWorkers(core: DiffusionCore, kind: 'bridge' | 'augment', x: Float32Array, n: number, d: number, k: number,
   opts: BridgeEmbeddingsOptions | AugmentEmbeddingsOptions): Promise<Float32Array> {
   const backend = backendName();
-  if (backend === 'webgpu') throw new DbridgeError('parallel bridging runs CPU backends (wasm, tensorflow, cpu); on webgpu use workers = 1');
-  if (!pool || pool.size !== k) {
-    await pool?.close();
-    pool = new InferencePool(k, backend);
-  }
-  return pool.run(core, kind, x, n, d, k, opts);
+  if (backend === 'webgpu') return Promise.reject(new DbridgeError('parallel bridging runs CPU backends (wasm, tensorflow, cpu); on webgpu use workers = 1'));
+  const result = queue.then(async () => {
+    if (!pool || pool.size !== k) {
+      await pool?.close();
+      pool = new InferencePool(k, backend);
+    }
+    return pool.run(core, kind, x, n, d, k, opts);
+  });
+  queue = result.catch(() => {});
+  return result;
 }
 
-/** Stops the bridging workers (they are restarted on the next parallel call). */
+/** Stops the bridging workers once the requests already queued are done (they are restarted on the next parallel call). */
 export async function closeBridgingWorkers(): Promise<void> {
-  await pool?.close();
-  pool = null;
+  const closed = queue.then(async () => {
+    await pool?.close();
+    pool = null;
+  });
+  queue = closed.catch(() => {});
+  await closed;
 }

@@ -238,5 +238,22 @@ test('worker threads: parallel bridging and augmentation give the same rows as o
   assert.notDeepEqual(a2, a);
   assert.deepEqual(b2, a2, 'bridging on 2 workers after a weight change');
   await assert.rejects(bridgeEmbeddings(m, raw, n, L, mean, { M: 2000, steps: 2, workers: 2 }), /M must be an integer/);
+  // concurrent requests to the pool (the pipeline bridges several M at once) each get their own rows,
+  // also when one of them needs another model sent to the workers
+  const m2 = DiffusionModel.create(diffusionConfig(small(), 'official'), 7);
+  const seq = [
+    await bridgeEmbeddings(m, raw, n, L, mean, { M: 100, steps: 2, workers: 1 }),
+    await bridgeEmbeddings(m, raw, n, L, mean, { M: 300, steps: 2, workers: 1 }),
+    await bridgeEmbeddings(m2, raw, n, L, mean, { M: 200, steps: 2, workers: 1 }),
+    await augmentEmbeddings(m, raw, n, L, mean, { A: 300, steps: 2, seed: 1, workers: 1 }),
+  ];
+  const par = await Promise.all([
+    bridgeEmbeddings(m, raw, n, L, mean, { M: 100, steps: 2, workers: 2 }),
+    bridgeEmbeddings(m, raw, n, L, mean, { M: 300, steps: 2, workers: 2 }),
+    bridgeEmbeddings(m2, raw, n, L, mean, { M: 200, steps: 2, workers: 2 }),
+    augmentEmbeddings(m, raw, n, L, mean, { A: 300, steps: 2, seed: 1, workers: 2 }),
+  ]);
+  assert.deepEqual(par, seq, 'concurrent parallel requests');
+  m2.dispose();
   m.dispose();
 });
