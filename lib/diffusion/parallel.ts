@@ -24,7 +24,8 @@ const MIN_PARALLEL_SECONDS = 2;
 
 /**
  * Workers for a request of `rows` rows through `calls` denoiser calls each: `requested` when a
- * number; for 'auto', the machine's cores (at most 8) when the work is worth it on a CPU backend, else 1.
+ * number; for 'auto', the machine's cores (at most 8) when the work is worth it on a CPU backend and the
+ * core can be sent to workers (a DiffusionModel), else 1.
  */
 export function chooseWorkers(core: DiffusionCore, rows: number, calls: number, requested: number | 'auto' | undefined): number {
   if (requested !== undefined && requested !== 'auto') {
@@ -32,9 +33,14 @@ export function chooseWorkers(core: DiffusionCore, rows: number, calls: number, 
     return Math.min(requested, rows);
   }
   const cores = Math.min(availableParallelism(), 8);
-  if (cores < 2 || rows < 2 || backendName() === 'webgpu') return 1;
+  if (cores < 2 || rows < 2 || backendName() === 'webgpu' || !sendable(core)) return 1;
   const gflop = (denoiserCost(core.denoiser.config).flopsTotal * rows * calls) / 1e9;
   return gflop / ASSUMED_GFLOPS >= MIN_PARALLEL_SECONDS ? Math.min(cores, rows) : 1;
+}
+
+/** Whether workers can rebuild `core`: a DiffusionModel (config + weights), not e.g. the posterior-mean oracle. */
+function sendable(core: DiffusionCore): boolean {
+  return Boolean((core as unknown as { config?: DiffusionConfig }).config?.denoiser);
 }
 
 class InferencePool {
@@ -56,8 +62,8 @@ class InferencePool {
     const params = core.denoiser.params;
     const dataIds = params.names().map((k) => params.vars.get(k)!.dataId);
     if (this.loaded?.core === core && this.loaded.dataIds.every((d, i) => d === dataIds[i])) return;
-    const config = (core as unknown as { config?: DiffusionConfig }).config;
-    if (!config?.denoiser) throw new DbridgeError('parallel bridging needs a DiffusionModel (config + weights)');
+    if (!sendable(core)) throw new DbridgeError('parallel bridging needs a DiffusionModel (config + weights); use workers = 1 for other denoisers');
+    const config = (core as unknown as { config: DiffusionConfig }).config;
     const weights = [...await params.toHost()];
     this.loaded = null;
     await Promise.all(this.workers.map((w) => this.request(w, { cmd: 'load', config, weights })));

@@ -19,6 +19,9 @@ import { Rng } from '../../lib/util/rng.ts';
 import { writeSafetensors } from '../../lib/io/safetensors.ts';
 import { setupBackend, assertNoLeak, assertClose, maxAbsDiff, tmpDir } from '../helpers.ts';
 import { ReplayDenoiser } from './replay.ts';
+import { availableParallelism } from 'node:os';
+import { chooseWorkers } from '../../lib/diffusion/parallel.ts';
+import type { DiffusionCore } from '../../lib/diffusion/core.ts';
 
 before(async () => { await setupBackend(); });
 
@@ -255,5 +258,15 @@ test('worker threads: parallel bridging and augmentation give the same rows as o
   ]);
   assert.deepEqual(par, seq, 'concurrent parallel requests');
   m2.dispose();
+  m.dispose();
+});
+
+test("auto workers: a core the workers cannot rebuild (no config, e.g. the posterior-mean oracle) stays on this thread", () => {
+  const m = DiffusionModel.create(diffusionConfig(small(), 'official'), 6);
+  const rows = 1_000_000; // far above the threshold for the small network
+  const bare: DiffusionCore = { denoiser: m.denoiser, schedule: m.schedule, objective: m.objective, renormalize: m.renormalize, radius: m.radius };
+  assert.equal(chooseWorkers(bare, rows, 5, 'auto'), 1);
+  const cores = Math.min(availableParallelism(), 8);
+  assert.equal(chooseWorkers(m, rows, 5, 'auto'), cores >= 2 ? cores : 1);
   m.dispose();
 });
