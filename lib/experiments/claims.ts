@@ -49,6 +49,8 @@ const VERDICT_TEXT: Record<Verdict, string> = {
   holds: 'holds', 'does not hold': 'does not hold', 'not resolved': 'not resolved (a difference is within the bootstrap interval of zero)', 'not measured': 'not measured',
 };
 
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
+
 const cider = (r: ResultRow) => r.ours.CIDEr ?? -Infinity;
 
 export function claims(tables: Map<string, ResultTable>, seed = 0): Claim[] {
@@ -59,8 +61,12 @@ export function claims(tables: Map<string, ResultTable>, seed = 0): Claim[] {
   if (t1) {
     const v = (id: string) => t1.rows.find((r) => r.id === id)?.ours.embedding ?? NaN;
     const [a, c, d, e, f] = ['a', 'c', 'd', 'e', 'f'].map(v);
-    add('table1:d>a', Number.isFinite(a + d) ? (d > a ? 'holds' : 'does not hold') : 'not measured', 'Bridging raises the paired text-image cosine (Table 1, d > a)',
-      `a = ${a.toFixed(3)}, d = ${d.toFixed(3)}; paired text-text c = ${c.toFixed(3)}`);
+    const dMinusA = (t1.extra?.details as { dMinusA?: PairedDiff } | undefined)?.dMinusA;
+    const dv: Verdict = !Number.isFinite(a + d) ? 'not measured' : dMinusA ? verdictOf([dMinusA]) : 'not resolved';
+    const interval = dMinusA ? `d - a = ${signed(dMinusA.diff)}, ${+(dMinusA.level * 100).toFixed(2)}% CI [${signed(dMinusA.lo)}, ${signed(dMinusA.hi)}] over ${dMinusA.images} images; the paper: +0.300`
+      : 'no interval recorded with this table';
+    add('table1:d>a', dv, 'Bridging raises the paired text-image cosine (Table 1, d > a)',
+      `a = ${a.toFixed(3)}, d = ${d.toFixed(3)}, ${interval}; paired text-text c = ${c.toFixed(3)}`);
     add('table1:f~e', Number.isFinite(e + f) ? (Math.abs(f - e) <= 0.1 ? 'holds' : 'does not hold') : 'not measured', 'Bridged images stay unlike unrelated captions (Table 1, f within 0.1 of e)',
       `e = ${e.toFixed(3)}, f = ${f.toFixed(3)}`);
   }

@@ -14,12 +14,17 @@ import { l2NormalizeRows } from '../embeddings/normalize.ts';
 import { preprocessRows } from '../embeddings/preprocess.ts';
 import type { CaptionDecoder } from '../decoder/index.ts';
 import type { SplitEmbeddings } from './data.ts';
+import { pairedBootstrap, type PairedDiff } from './bootstrap.ts';
 
 export interface CosineRow { embedding: number; projector: number | null }
 
 export interface Table1Result {
   rows: Record<'a' | 'b' | 'c' | 'd' | 'e' | 'f', CosineRow>;
-  details: { b_same_caption: CosineRow; images: number; pairs: number; noiseVariance: number };
+  details: {
+    b_same_caption: CosineRow; images: number; pairs: number; noiseVariance: number;
+    /** d - a in the embedding space (cosine units), paired bootstrap over images (each image's mean over its caption pairs). */
+    dMinusA: PairedDiff;
+  };
   /** Per-pair embedding-space cosines of rows a, c, d, e (at most 2000 each), for the distribution figure. */
   samples: Record<'a' | 'c' | 'd' | 'e', number[]>;
 }
@@ -109,10 +114,17 @@ export async function computeTable1(opts: {
     d: sample((p) => cos(eText, pairs[p].r, eBr, pairs[p].i, d)),
     e: sample((p) => cos(eText, pairs[p].r, eText, s.index.images[pairs[p].j].text_rows[0], d)),
   };
+  // d - a per image (the mean over its caption pairs), so that the claim d > a has an interval
+  const perImage = (f: (p: number) => number) => {
+    const sum = new Map<number, number>(), count = new Map<number, number>();
+    for (let p = 0; p < P; p++) { const i = pairs[p].i; sum.set(i, (sum.get(i) ?? 0) + f(p)); count.set(i, (count.get(i) ?? 0) + 1); }
+    return new Map([...sum].map(([i, v]) => [i, v / count.get(i)!]));
+  };
+  const dMinusA = pairedBootstrap(perImage((p) => cos(eText, pairs[p].r, eImg, pairs[p].i, d)), perImage((p) => cos(eText, pairs[p].r, eBr, pairs[p].i, d)), opts.seed);
   const row = (k: 'a' | 'b' | 'c' | 'd' | 'e' | 'f'): CosineRow => ({ embedding: emb[k], projector: prj ? prj[k] : null });
   return {
     rows: { a: row('a'), b: row('b'), c: row('c'), d: row('d'), e: row('e'), f: row('f') },
-    details: { b_same_caption: { embedding: emb.bSame, projector: prj ? prj.bSame : null }, images, pairs: P, noiseVariance: opts.noiseVariance },
+    details: { b_same_caption: { embedding: emb.bSame, projector: prj ? prj.bSame : null }, images, pairs: P, noiseVariance: opts.noiseVariance, dMinusA },
     samples,
   };
 }

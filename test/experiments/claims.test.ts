@@ -91,3 +91,20 @@ test('collapsed decoders: fewer than half of Plain\'s distinct captions are flag
   const ta = table('audio_captioning', [{ id: 'Plain', shift: 0, distinct: 207 }, { id: 'NoiseInjection', shift: 0, distinct: 30 }], dir);
   assert.deepEqual(collapsedRows(new Map([['audio_captioning', ta]])).map((r) => [r.row, r.noiseTrained]), [['NoiseInjection', true]]);
 });
+
+test('Table 1 d > a: judged by the per-image interval of d - a, not by the bare means', () => {
+  const t1 = (a: number, d: number, interval: { diff: number; lo: number; hi: number } | null): Map<string, ResultTable> => {
+    const rows: ResultRow[] = [['a', a], ['c', 0.6], ['d', d], ['e', 0], ['f', 0]].map(([id, v]) => ({ id: id as string, label: id as string, ours: { embedding: v as number }, paper: null }));
+    const details = interval ? { dMinusA: { ...interval, level: 0.95, pPositive: 0.5, p: 0.5, images: 500 } } : {};
+    return new Map([['table1', { table: 'table1', title: 't1', dataset: 'world', scale: 'smoke', variant: 'official', seed: 0, backend: 'wasm', provenance: provenance('wasm'), columns: ['embedding'], rows, notes: [], config: {}, extra: { details } }]]);
+  };
+  const v = (m: Map<string, ResultTable>) => byId(claims(m, 0), 'table1:d>a');
+  // d above a by a hair, interval across zero: not resolved (the bare means said "holds")
+  assert.equal(v(t1(0.481, 0.482, { diff: 0.001, lo: -0.002, hi: 0.004 })).verdict, 'not resolved');
+  assert.equal(v(t1(0.3, 0.6, { diff: 0.3, lo: 0.28, hi: 0.32 })).verdict, 'holds');
+  assert.match(v(t1(0.3, 0.6, { diff: 0.3, lo: 0.28, hi: 0.32 })).text, /d - a = \+0\.300, 95% CI \[\+0\.280, \+0\.320\] over 500 images/);
+  assert.equal(v(t1(0.5, 0.4, { diff: -0.1, lo: -0.12, hi: -0.08 })).verdict, 'does not hold');
+  // a table written before the interval was recorded cannot be judged
+  assert.equal(v(t1(0.3, 0.6, null)).verdict, 'not resolved');
+  assert.match(v(t1(0.3, 0.6, null)).text, /no interval recorded/);
+});

@@ -24,4 +24,11 @@ test('Table 1 cosines on a hand-made split: paired rows 1, unpaired rows 0', asy
   assert.ok(r.rows.b.embedding > 0.8 && r.rows.b.embedding < 1, `b = ${r.rows.b.embedding}`);
   assert.equal(r.rows.a.projector, null);
   assert.equal(r.details.pairs, 4);
+  // bridged = raw image: d - a is exactly 0 on both images
+  assert.equal(r.details.dMinusA.images, 2);
+  assert.ok(Math.abs(r.details.dMinusA.diff) < 1e-9 && Math.abs(r.details.dMinusA.lo) < 1e-9);
+  // bridged image 0 moved onto an unrelated direction: its d - a is -1, image 1's is 0 -> mean -0.5
+  const moved = Float32Array.from([0, 0, 1, 0, ...e1]);
+  const r2 = await computeTable1({ split, textMean: zero, imageMean: zero, bridged: moved, decoder: null, maxImages: 2, noiseVariance: 0.016, seed: 0 });
+  assert.ok(Math.abs(r2.details.dMinusA.diff + 0.5) < 1e-6, `d - a = ${r2.details.dMinusA.diff}`);
 });
