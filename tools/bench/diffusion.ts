@@ -19,13 +19,16 @@
 //             wasm heap), and for 64 and 1024 rows also on `cores` worker threads (the persistent
 //             pool, started by the warm-up call); median over repetitions, time-capped.
 // The thread count of the wasm backend (DBRIDGE_THREADS) applies to the this-thread measures.
-// Targets (TARGETS) are judged in `summary` only when the machine was quiet (QUIET_LOAD).
+// Targets (TARGETS) are judged in `summary` only when the machine was quiet: other processes took at
+// most QUIET_FOREIGN_CORES of the CPUs during the peer's run and during dbridge's (foreign-cpu.ts);
+// without /proc, when the 1-minute load average stayed at or below QUIET_LOAD.
 // Random inputs and weights: speed does not depend on them.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg, cpus } from 'node:os';
+import { sample as cpuSample, foreignCores, type CpuSample } from './foreign-cpu.ts';
 import { tf } from '../../lib/tf.ts';
 import { backendName, backendThreads } from '../../lib/backend.ts';
 import { Rng } from '../../lib/util/rng.ts';
@@ -57,11 +60,14 @@ const TARGETS = {
 };
 
 /**
- * Above this 1-minute load average (at the start, after the peer or at the end) the run is "under
- * load" and no target is judged: torch's threads wait for each other at every op and slow down far
- * more than single-threaded code when the cores are shared (seen: 18-150x at load 10-16), which
- * flatters dbridge's ratios. Such a run's verdicts are reported as metUnderLoad, `met` is null.
+ * A run is "under load" when other processes took more than this many cores on average during the
+ * peer's run or during dbridge's, and then no target is judged: torch's threads wait for each other
+ * at every op and slow down far more than single-threaded code when the cores are shared (seen:
+ * 18-150x at load 10-16), which flatters dbridge's ratios. Such a run's verdicts are reported as
+ * metUnderLoad, `met` is null. (The load average cannot tell: the bench keeps both cores busy itself.)
  */
+const QUIET_FOREIGN_CORES = 0.25;
+/** Without /proc: the 1-minute load average above which the run is under load. */
 const QUIET_LOAD = 1.5;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -216,6 +222,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
   const q = opts.quick;
   const k = cores();
   const loadAverageAtStart = loadavg().map((v) => round(v, 3));
+  const cpuAtStart = cpuSample();
   const peerRun = await runPeer(q);
   const peer: Record<Config, PeerFigures> = peerRun ? peerRun.figures : RECORDED_PEER;
   const peerInfo = peerRun
@@ -223,6 +230,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     : { measuredInThisRun: false, source: RECORDED_PEER.source, note: 'DBRIDGE_PEER_PYTHON and DBRIDGE_OFFICIAL are not set: ratios are against recorded figures from another day' };
   log(peerRun ? 'the peer ran in this run' : `ratios against recorded figures: ${RECORDED_PEER.source}`);
   const loadAverageAfterPeer = loadavg().map((v) => round(v, 3));
+  const cpuAfterPeer = cpuSample();
 
   const ratio = (ours: number, theirs: number) => Number.isFinite(theirs) ? round(ours / theirs, 3) : null;
   const train: Record<string, unknown> = {};
@@ -285,8 +293,13 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     });
   }
   const loadAverageAtEnd = loadavg().map((v) => round(v, 3));
-  const peakLoad = Math.max(loadAverageAtStart[0], loadAverageAfterPeer[0], loadAverageAtEnd[0]);
-  const underLoad = peakLoad > QUIET_LOAD;
+  const cpuAtEnd = cpuSample();
+  const foreign = (a: CpuSample | null, b: CpuSample | null) => (a && b ? round(foreignCores(a, b), 3) : null);
+  const otherProcessesCores = { duringPeer: peerRun ? foreign(cpuAtStart, cpuAfterPeer) : null, duringDbridge: foreign(cpuAfterPeer, cpuAtEnd) };
+  const underLoad = otherProcessesCores.duringDbridge !== null
+    ? Math.max(otherProcessesCores.duringPeer ?? 0, otherProcessesCores.duringDbridge) > QUIET_FOREIGN_CORES
+    : Math.max(loadAverageAtStart[0], loadAverageAfterPeer[0], loadAverageAtEnd[0]) > QUIET_LOAD;
+  log(`other processes used ${otherProcessesCores.duringPeer ?? '–'} cores during the peer, ${otherProcessesCores.duringDbridge ?? '–'} during dbridge's measures: ${underLoad ? 'under load, targets not judged' : 'quiet'}`);
   if (underLoad) {
     for (const row of summary) if ('met' in row) { row.metUnderLoad = row.met; row.met = null; }
   }
@@ -301,7 +314,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
     wholeBatch64: { ...wholeBatch, note: 'the paper training step with the batch of 64 in one pass on one thread; wasmHeapPeakMiB is that thread\'s high-water mark (the limit is 4096)' },
     train, bridging,
     loadAverageAtStart, loadAverageAfterPeer, loadAverageAtEnd,
-    underLoad, quietLoadLimit: QUIET_LOAD,
+    otherProcessesCores, underLoad, quietForeignCores: QUIET_FOREIGN_CORES, quietLoadLimitWithoutProc: QUIET_LOAD,
     caveat: 'figures from a shared machine move with its load (loadAverage*: 1, 5, 15 minutes); torch\'s threads suffer more than single-threaded code when the cores are oversubscribed, so ratios measured under load flatter dbridge',
     process: { rssMiB: round(mem.rss / 2 ** 20), arrayBuffersMiB: round(mem.arrayBuffers / 2 ** 20), tfTensorMiB: round(tf.memory().numBytes / 2 ** 20) },
   };

@@ -4,8 +4,10 @@
 // results/world-<scale>[-seed<N>]/ as with `npm run reproduce` (the stage cache is a fresh
 // temporary folder, removed afterwards, or DBRIDGE_BENCH_CACHE, kept, so an interrupted run can be
 // resumed); the summary is copied to results/bench/.
-// Records the machine's load (1-minute load average sampled every 10 s; > 1.5 on 2 cores means
-// other work shared the CPUs and the wall time overstates the job) and this process's CPU time.
+// Records the machine's load: the CPU other processes took during the run, in cores
+// (foreign-cpu.ts; above 0.25 the run is "under load" and its wall time overstates the job), the
+// 1-minute load average sampled every 10 s (which counts the job's own two workers too), and this
+// process's CPU time.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +15,10 @@ import { resolveConfig, resultsDirName } from '../../lib/experiments/config.ts';
 import { reproduce } from '../../lib/experiments/run.ts';
 import { backendName } from '../../lib/backend.ts';
 import { REPO_ROOT } from '../../lib/util/provenance.ts';
+import { sample as cpuSample, foreignCores } from './foreign-cpu.ts';
+
+/** Other processes' CPU (cores, mean over the run) above which the run is under load. */
+const QUIET_FOREIGN_CORES = 0.25;
 
 export async function bench(opts: { quick: boolean; seed?: number }): Promise<Record<string, unknown>> {
   const scale = opts.quick ? 'smoke' : 'mini';
@@ -25,9 +31,10 @@ export async function bench(opts: { quick: boolean; seed?: number }): Promise<Re
   const sampler = setInterval(() => loads.push(loadavg()[0]), 10_000);
   sampler.unref();
   try {
-    const t0 = Date.now(), c0 = process.cpuUsage();
+    const t0 = Date.now(), c0 = process.cpuUsage(), s0 = cpuSample();
     const r = await reproduce({ cfg, backend: backendName(), outDir, cacheRoot });
-    const seconds = (Date.now() - t0) / 1000, cpu = process.cpuUsage(c0);
+    const seconds = (Date.now() - t0) / 1000, cpu = process.cpuUsage(c0), s1 = cpuSample();
+    const others = s0 && s1 ? +foreignCores(s0, s1).toFixed(3) : null;
     // keep the run's summary beside the timing (results/bench/ is committed; results/world-*/ is not)
     copyFileSync(join(outDir, 'summary.md'), join(REPO_ROOT, 'results', 'bench', `reproduce-${scale}-summary.md`));
     const byStage: Record<string, number> = {};
@@ -36,7 +43,10 @@ export async function bench(opts: { quick: boolean; seed?: number }): Promise<Re
     return {
       scale, seed, seconds: +seconds.toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
       targetSeconds: scale === 'mini' ? 900 : null, withinTarget: scale === 'mini' ? seconds <= 900 : null,
-      load: { cores: cpus().length, mean1m: +meanLoad.toFixed(2), max1m: +Math.max(...loads).toFixed(2), underLoad: meanLoad > 1.5 },
+      load: {
+        cores: cpus().length, otherProcessesCores: others, mean1m: +meanLoad.toFixed(2), max1m: +Math.max(...loads).toFixed(2),
+        underLoad: others !== null ? others > QUIET_FOREIGN_CORES : meanLoad > 1.5, quietForeignCores: QUIET_FOREIGN_CORES,
+      },
       secondsByStage: byStage, stages: r.pipeline.cache.events.length, cachedStages: r.pipeline.cache.events.filter((e) => e.cached).length,
       stageTimes: r.pipeline.cache.events.map((e) => ({ stage: e.stage, key: e.key, seconds: +e.seconds.toFixed(1) })),
     };
