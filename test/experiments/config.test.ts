@@ -2,7 +2,7 @@
 // the combinations that are refused, and the results folder names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveConfig, resultsDirName, DATASETS, SCALES } from '../../lib/experiments/config.ts';
+import { resolveConfig, resultsDirName, DATASETS, SCALES, MINI_WORLD_UNET } from '../../lib/experiments/config.ts';
 import { DbridgeError } from '../../lib/util/errors.ts';
 
 test('every dataset x scale x variant resolves (or is refused with a reason)', () => {
@@ -41,7 +41,12 @@ test('every dataset x scale x variant resolves (or is refused with a reason)', (
 test('denoiser overrides and refusals', () => {
   const mini = resolveConfig({ scale: 'mini' });
   assert.equal(resultsDirName(mini), 'world-mini');
-  assert.equal(resolveConfig({ scale: 'mini', denoiser: 'unet1d' }).diffusion.denoiser, undefined);
+  assert.equal(mini.diffusion.denoiser?.kind, 'resmlp');
+  assert.deepEqual(resolveConfig({ scale: 'mini', denoiser: 'unet1d' }).diffusion.denoiser, { ...MINI_WORLD_UNET, dimMults: [1, 2, 4] });
+  assert.equal(resolveConfig({ scale: 'smoke', denoiser: 'unet1d' }).diffusion.denoiser, undefined);
+  assert.equal(resolveConfig({ scale: 'smoke' }).diffusion.denoiser, undefined);
+  assert.equal(resolveConfig({ dataset: 'coco', scale: 'mini', denoiser: 'unet1d' }).diffusion.denoiser, undefined);
+  assert.deepEqual(resolveConfig({ scale: 'mini', denoiser: 'resmlp' }).diffusion.denoiser, mini.diffusion.denoiser);
   assert.equal(resolveConfig({ scale: 'smoke', denoiser: 'resmlp' }).diffusion.denoiser?.kind, 'resmlp');
   assert.equal(resultsDirName(mini, 'unet1d'), 'world-mini-unet1d');
   for (const bad of [{ dataset: 'imagenet' }, { scale: 'huge' }, { variant: 'v3' }, { denoiser: 'transformer' }]) {

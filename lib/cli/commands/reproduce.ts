@@ -25,7 +25,7 @@ const spec = defineCommand({
     { name: 'dataset', type: 'string', default: 'world', choices: ['world', 'coco', 'flickr30k', ...AUDIO_DATASETS], help: 'built-in world or real data (see dbridge check-data); sound / audiocaps / clotho: the audio table' },
     { name: 'scale', type: 'string', default: 'mini', choices: ['smoke', 'mini', 'paper'], help: 'smoke (seconds per stage), mini (default, ~15 min on 2 CPU cores), paper (real data, GPU)' },
     { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'what the released code does, or what the paper text says (docs/spec.md, Decisions)' },
-    { name: 'denoiser', type: 'string', choices: ['unet1d', 'resmlp'], help: 'override the scale\'s denoiser: unet1d = the scale\'s full-width Unet1D (world mini defaults to a narrowed one, MINI_WORLD_UNET), resmlp = a ResMLP (faster on CPU)' },
+    { name: 'denoiser', type: 'string', choices: ['unet1d', 'resmlp'], help: 'override the scale\'s denoiser: unet1d = the official structure (at world mini a narrowed one, MINI_WORLD_UNET; elsewhere the scale\'s preset), resmlp = a ResMLP (the world mini default: faster on CPU)' },
     { name: 'tables', type: 'list', choices: TABLE_IDS, help: `subset of ${TABLE_IDS.join(',')}` },
     { name: 'out', type: 'string', help: 'results folder (default results/<dataset>-<scale>[-<variant>])' },
     { name: 'cache', type: 'string', default: join(REPO_ROOT, 'data', 'cache'), help: 'stage cache folder' },
