@@ -158,8 +158,8 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
       // smoke: the official architecture (the small fixture Unet1D) so CI exercises it end to end.
       // mini: a ResMLP (MINI_WORLD_RESMLP). Measured on world v4, seed 7, same cache, quiet
       // (README Speed, docs/experiments.md): the narrowed Unet1D (MINI_WORLD_UNET, --denoiser unet1d)
-      // trains at 2.2 steps/s, 7.7 min per domain and two domains, more than half the 15-minute
-      // budget, and after its 1000 steps it does not bridge (Table 1 d = 0.482 vs a = 0.481; bridging
+      // trains at 2.2 steps/s, 7.7 min per domain, 15.4 min for the two: more than the whole 15-minute
+      // budget; and after its 1000 steps it does not bridge (Table 1 d = 0.482 vs a = 0.481; bridging
       // -5.0 CIDEr against Plain); the ResMLP trains 1000 steps in 96 s and bridges (d = 0.670;
       // +7.2 CIDEr, the M sweep rising to a plateau at M = 400-800 like the paper's).
       diffusion: smoke
