@@ -113,7 +113,7 @@ export function defaultWorkers(scale: Scale): number {
   return scale === 'smoke' || activeBackend() === 'webgpu' ? 1 : Math.min(availableParallelism(), 8);
 }
 
-/** Named overrides of the defaults, as `key=value` pairs from the command line (numbers only). */
+/** The experiment config of a dataset, scale, variant and seed (resolveDefaults), with the denoiser optionally overridden (`--denoiser`). */
 export function resolveConfig(opts: { dataset?: string; scale?: string; variant?: string; seed?: number; dataRoot?: string; clipModel?: string; gpt2?: string; denoiser?: string }): ExperimentConfig {
   const cfg = resolveDefaults(opts);
   if (opts.denoiser === undefined) return cfg;
