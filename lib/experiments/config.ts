@@ -113,16 +113,22 @@ export function defaultWorkers(scale: Scale): number {
   return scale === 'smoke' || activeBackend() === 'webgpu' ? 1 : Math.min(availableParallelism(), 8);
 }
 
-/** The experiment config of a dataset, scale, variant and seed (resolveDefaults), with the denoiser optionally overridden (`--denoiser`). */
-export function resolveConfig(opts: { dataset?: string; scale?: string; variant?: string; seed?: number; dataRoot?: string; clipModel?: string; gpt2?: string; denoiser?: string }): ExperimentConfig {
-  const cfg = resolveDefaults(opts);
-  if (opts.denoiser === undefined) return cfg;
+/** The experiment config of a dataset, scale, variant and seed (resolveDefaults), with the denoiser and its training steps optionally overridden (`--denoiser`, `--diffusion-steps`). */
+export function resolveConfig(opts: { dataset?: string; scale?: string; variant?: string; seed?: number; dataRoot?: string; clipModel?: string; gpt2?: string; denoiser?: string; diffusionSteps?: number }): ExperimentConfig {
+  const cfg = withDenoiserOverride(resolveDefaults(opts), opts.denoiser);
+  if (opts.diffusionSteps === undefined) return cfg;
+  if (!Number.isInteger(opts.diffusionSteps) || opts.diffusionSteps < 1) throw new DbridgeError(`--diffusion-steps must be a positive integer, got ${opts.diffusionSteps}`);
+  return { ...cfg, diffusion: { ...cfg.diffusion, steps: opts.diffusionSteps } };
+}
+
+function withDenoiserOverride(cfg: ExperimentConfig, denoiser: string | undefined): ExperimentConfig {
+  if (denoiser === undefined) return cfg;
   const worldMini = cfg.dataset === 'world' && cfg.scale === 'mini';
   const withDenoiser = (denoiser: ExperimentConfig['diffusion']['denoiser']) => ({ ...cfg, diffusion: { ...cfg.diffusion, denoiser } });
   // unet1d: the narrowed Unet1D at world mini, elsewhere the scale's preset (a Unet1D)
-  if (opts.denoiser === 'unet1d') return withDenoiser(worldMini ? { ...MINI_WORLD_UNET, dimMults: [...MINI_WORLD_UNET.dimMults] } : undefined);
-  if (opts.denoiser === 'resmlp') return withDenoiser({ ...MINI_WORLD_RESMLP });
-  throw new DbridgeError(`unknown denoiser '${opts.denoiser}' (unet1d or resmlp)`);
+  if (denoiser === 'unet1d') return withDenoiser(worldMini ? { ...MINI_WORLD_UNET, dimMults: [...MINI_WORLD_UNET.dimMults] } : undefined);
+  if (denoiser === 'resmlp') return withDenoiser({ ...MINI_WORLD_RESMLP });
+  throw new DbridgeError(`unknown denoiser '${denoiser}' (unet1d or resmlp)`);
 }
 
 function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: string; seed?: number; dataRoot?: string; clipModel?: string; gpt2?: string }): ExperimentConfig {
@@ -191,7 +197,7 @@ function resolveDefaults(opts: { dataset?: string; scale?: string; variant?: str
   };
 }
 
-/** results/<dataset>-<scale>[-<variant>][-seed<S>][-<denoiser override>] under `root`. */
+/** results/<dataset>-<scale>[-<variant>][-seed<S>][-<overrides, e.g. unet1d-steps3000>] under `root`. */
 export function resultsDirName(cfg: ExperimentConfig, denoiserOverride?: string): string {
   return `${cfg.dataset}-${cfg.scale}${cfg.variant === 'official' ? '' : '-' + cfg.variant}${cfg.seed ? '-seed' + cfg.seed : ''}${denoiserOverride ? '-' + denoiserOverride : ''}`;
 }

@@ -49,6 +49,11 @@ test('denoiser overrides and refusals', () => {
   assert.deepEqual(resolveConfig({ scale: 'mini', denoiser: 'resmlp' }).diffusion.denoiser, mini.diffusion.denoiser);
   assert.equal(resolveConfig({ scale: 'smoke', denoiser: 'resmlp' }).diffusion.denoiser?.kind, 'resmlp');
   assert.equal(resultsDirName(mini, 'unet1d'), 'world-mini-unet1d');
+  const longer = resolveConfig({ scale: 'mini', denoiser: 'unet1d', diffusionSteps: 3000 });
+  assert.equal(longer.diffusion.steps, 3000);
+  assert.equal(longer.diffusion.denoiser?.kind, 'unet1d');
+  assert.equal(mini.diffusion.steps, 1000);
+  for (const bad of [0, -5, 2.5]) assert.throws(() => resolveConfig({ diffusionSteps: bad }), /--diffusion-steps must be a positive integer/);
   for (const bad of [{ dataset: 'imagenet' }, { scale: 'huge' }, { variant: 'v3' }, { denoiser: 'transformer' }]) {
     assert.throws(() => resolveConfig(bad), DbridgeError, JSON.stringify(bad));
   }

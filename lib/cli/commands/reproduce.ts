@@ -26,6 +26,7 @@ const spec = defineCommand({
     { name: 'scale', type: 'string', default: 'mini', choices: ['smoke', 'mini', 'paper'], help: 'smoke (seconds per stage), mini (default, ~15 min on 2 CPU cores), paper (real data, GPU)' },
     { name: 'variant', type: 'string', default: 'official', choices: ['official', 'paper'], help: 'what the released code does, or what the paper text says (docs/spec.md, Decisions)' },
     { name: 'denoiser', type: 'string', choices: ['unet1d', 'resmlp'], help: 'override the scale\'s denoiser: unet1d = the official structure (at world mini a narrowed one, MINI_WORLD_UNET; elsewhere the scale\'s preset), resmlp = a ResMLP (the world mini default: faster on CPU)' },
+    { name: 'diffusion-steps', type: 'int', min: 1, help: 'training steps of the diffusion model(s) (default: the scale\'s; at world mini the narrowed Unet1D bridges after 3000, docs/experiments.md)' },
     { name: 'tables', type: 'list', choices: TABLE_IDS, help: `subset of ${TABLE_IDS.join(',')}` },
     { name: 'out', type: 'string', help: 'results folder (default results/<dataset>-<scale>[-<variant>])' },
     { name: 'cache', type: 'string', default: join(REPO_ROOT, 'data', 'cache'), help: 'stage cache folder' },
@@ -35,8 +36,8 @@ const spec = defineCommand({
     { name: 'gpt2', type: 'string', default: join(REPO_ROOT, 'models', 'gpt2'), help: 'Hugging Face GPT-2 folder for --scale paper' },
   ],
   check(args) {
-    if (isAudioDataset(args.dataset) && (args.tables !== undefined || args.denoiser !== undefined)) {
-      throw new DbridgeError('--tables and --denoiser apply to the image tables; the audio table runs all of its panels (docs/audio.md)');
+    if (isAudioDataset(args.dataset) && (args.tables !== undefined || args.denoiser !== undefined || args.diffusionSteps !== undefined)) {
+      throw new DbridgeError('--tables, --denoiser and --diffusion-steps apply to the image tables; the audio table runs all of its panels (docs/audio.md)');
     }
     if (args.out !== undefined) checkOutputDir(args.out, { what: '--out', inputs: { '--cache': args.cache, '--data-root': args.dataRoot } });
     checkOutputDir(args.cache, { what: '--cache' });
@@ -58,9 +59,10 @@ const spec = defineCommand({
     }
     const cfg = resolveConfig({
       dataset: args.dataset, scale: args.scale, variant: args.variant, seed: args.seed,
-      dataRoot: args.dataRoot, clipModel: args.clipModel, gpt2: args.gpt2, denoiser: args.denoiser,
+      dataRoot: args.dataRoot, clipModel: args.clipModel, gpt2: args.gpt2, denoiser: args.denoiser, diffusionSteps: args.diffusionSteps,
     });
-    const outDir = args.out ?? join(REPO_ROOT, 'results', resultsDirName(cfg, args.denoiser));
+    const overrides = [args.denoiser, args.diffusionSteps === undefined ? undefined : `steps${args.diffusionSteps}`].filter((x) => x !== undefined).join('-');
+    const outDir = args.out ?? join(REPO_ROOT, 'results', resultsDirName(cfg, overrides || undefined));
     const r = await reproduce({ cfg, backend, outDir, cacheRoot: args.cache, tables: args.tables });
     console.log(r.summary);
     console.error(`dbridge: results written to ${outDir}`);
