@@ -143,7 +143,8 @@ export interface TrainWorldEncoderResult {
   done: boolean;
 }
 
-async function ensureBackend(): Promise<void> {
+/** The backend, started (quietly) if nothing started it yet, with the encoders' wasm kernels registered. Shared with the sound encoder. */
+export async function ensureBackend(): Promise<void> {
   try { backendName(); } catch { await initBackend(undefined, { quiet: true }); }
   if (backendName() === 'wasm') registerWasmKernels();
 }

@@ -14,8 +14,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../tf.ts';
-import { backendName, initBackend } from '../../backend.ts';
-import { ParamStore, checkpointExists, loadCheckpoint, registerWasmKernels } from '../../nn/index.ts';
+import { backendName } from '../../backend.ts';
+import { ParamStore, checkpointExists, loadCheckpoint } from '../../nn/index.ts';
 import { runTraining, type HarnessResult, type TrainModel, type TrainProblem } from '../../train/index.ts';
 import { flattenSettings } from '../../util/resume.ts';
 import { readWav, resample } from '../../data/audiocaps.ts';
@@ -29,7 +29,7 @@ import type { AudioClip, Encoder } from '../../encoders/types.ts';
 import { l2NormalizeRows } from '../../embeddings/normalize.ts';
 import { clipLoss, textForward } from '../encoder-model.ts';
 import { CompactVocab, buildVocab } from '../tokenizer.ts';
-import { type RetrievalReport, type WorldTrainConfig, DEFAULT_TRAIN, lrAt, retrievalFromEmbeddings, sampleDistinct } from '../encoder.ts';
+import { type RetrievalReport, type WorldTrainConfig, DEFAULT_TRAIN, ensureBackend, lrAt, retrievalFromEmbeddings, sampleDistinct } from '../encoder.ts';
 import { DEFAULT_SOUND_ARCH, type SoundEncoderArch, audioForward, audioTokens, createSoundEncoderParams } from './encoder-model.ts';
 import { LogMel } from './features.ts';
 import { type SoundClipEntry, readSoundWorldEntries, readSoundWorldMeta } from './generate.ts';
@@ -50,11 +50,6 @@ export interface SoundEncoderConfig {
   arch: SoundEncoderArch;
   train: WorldTrainConfig;
   world: { scale: string; seed: number; pretrainClips: number; sizes: unknown };
-}
-
-async function ensureBackend(): Promise<void> {
-  try { backendName(); } catch { await initBackend(undefined, { quiet: true }); }
-  if (backendName() === 'wasm') registerWasmKernels();
 }
 
 /** A trained (or fresh) sound encoder, usable through the Encoder interface. */
