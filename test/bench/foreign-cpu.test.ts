@@ -1,7 +1,7 @@
 // The bench's "was the machine quiet" measure: other processes' CPU = machine busy - own (incl. waited children).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foreignCores, parseProcStat, parseSelfStat, sample } from '../../tools/bench/foreign-cpu.ts';
+import { foreignCores, parseProcStat, parseSelfStat, sample, underLoad } from '../../tools/bench/foreign-cpu.ts';
 
 test('parses /proc/stat and /proc/self/stat (a process name with spaces and parentheses)', () => {
   const stat = 'cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 50 2 25 400 10 1 1 1 0 0\ncpu1 50 3 25 400 10 0 1 2 0 0\nintr 1 2 3\n';
@@ -28,4 +28,13 @@ test('live: this process\'s own ticks grow while it spins (without /proc: no sam
   const s1 = sample()!;
   assert.ok(s1.own - s0!.own >= 10, `own ticks ${s1.own - s0!.own} (x=${x > 0})`);
   assert.ok(s1.busy - s0!.busy >= s1.own - s0!.own - 5);
+});
+
+test('under load: judged by other processes\' CPU in any phase; the load average only when nothing was measured', () => {
+  // a load average of 2 on 2 cores is the bench's own two threads: quiet when others took ~0
+  assert.equal(underLoad([0.02, 0.01], [2.1, 2.0]), false);
+  assert.equal(underLoad([0.02, 0.6], [0.5]), true);
+  assert.equal(underLoad([null, 0.1], [9]), false);
+  assert.equal(underLoad([null], [1.2]), false);
+  assert.equal(underLoad([null, null], [1.2, 3.0]), true);
 });

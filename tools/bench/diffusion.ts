@@ -28,7 +28,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg, cpus } from 'node:os';
-import { sample as cpuSample, foreignCores, type CpuSample } from './foreign-cpu.ts';
+import { sample as cpuSample, foreignCores, underLoad as judgeUnderLoad, QUIET_FOREIGN_CORES, QUIET_LOAD, type CpuSample } from './foreign-cpu.ts';
 import { tf } from '../../lib/tf.ts';
 import { backendName, backendThreads } from '../../lib/backend.ts';
 import { Rng } from '../../lib/util/rng.ts';
@@ -59,16 +59,11 @@ const TARGETS = {
   wholeBatch: 'the whole batch of 64 without micro-batching',
 };
 
-/**
- * A run is "under load" when other processes took more than this many cores on average during the
- * peer's run or during dbridge's, and then no target is judged: torch's threads wait for each other
- * at every op and slow down far more than single-threaded code when the cores are shared (seen:
- * 18-150x at load 10-16), which flatters dbridge's ratios. Such a run's verdicts are reported as
- * metUnderLoad, `met` is null. (The load average cannot tell: the bench keeps both cores busy itself.)
- */
-const QUIET_FOREIGN_CORES = 0.25;
-/** Without /proc: the 1-minute load average above which the run is under load. */
-const QUIET_LOAD = 1.5;
+// A run is "under load" (foreign-cpu.ts) when other processes took more than QUIET_FOREIGN_CORES
+// during the peer's run or during dbridge's; then no target is judged: torch's threads wait for each
+// other at every op and slow down far more than single-threaded code when the cores are shared (seen:
+// 18-150x at load 10-16), which flatters dbridge's ratios. Such a run's verdicts are reported as
+// metUnderLoad, `met` is null.
 
 const here = dirname(fileURLToPath(import.meta.url));
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -296,9 +291,7 @@ export async function bench(opts: { quick: boolean }): Promise<Record<string, un
   const cpuAtEnd = cpuSample();
   const foreign = (a: CpuSample | null, b: CpuSample | null) => (a && b ? round(foreignCores(a, b), 3) : null);
   const otherProcessesCores = { duringPeer: peerRun ? foreign(cpuAtStart, cpuAfterPeer) : null, duringDbridge: foreign(cpuAfterPeer, cpuAtEnd) };
-  const underLoad = otherProcessesCores.duringDbridge !== null
-    ? Math.max(otherProcessesCores.duringPeer ?? 0, otherProcessesCores.duringDbridge) > QUIET_FOREIGN_CORES
-    : Math.max(loadAverageAtStart[0], loadAverageAfterPeer[0], loadAverageAtEnd[0]) > QUIET_LOAD;
+  const underLoad = judgeUnderLoad([otherProcessesCores.duringPeer, otherProcessesCores.duringDbridge], [loadAverageAtStart[0], loadAverageAfterPeer[0], loadAverageAtEnd[0]]);
   log(`other processes used ${otherProcessesCores.duringPeer ?? '–'} cores during the peer, ${otherProcessesCores.duringDbridge ?? '–'} during dbridge's measures: ${underLoad ? 'under load, targets not judged' : 'quiet'}`);
   if (underLoad) {
     for (const row of summary) if ('met' in row) { row.metUnderLoad = row.met; row.met = null; }

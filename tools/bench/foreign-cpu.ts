@@ -4,7 +4,8 @@
 // peer), as a number of cores. The 1-minute load average cannot tell this: a benchmark that keeps
 // both cores busy itself (two workers, or torch on two threads) shows a load of ~2 on a quiet
 // 2-core machine. Both files count in the same clock ticks (USER_HZ), so no conversion is needed.
-// Linux only; elsewhere `sample()` returns null and callers fall back to the load average.
+// Linux only; elsewhere `sample()` returns null and `underLoad` falls back to the load average.
+// The benchmarks judge their targets only on a quiet machine (`underLoad` false).
 import { readFileSync } from 'node:fs';
 
 export interface CpuSample { busy: number; total: number; own: number; cores: number }
@@ -43,4 +44,19 @@ export function foreignCores(a: CpuSample, b: CpuSample): number {
   if (total <= 0) return 0;
   const foreign = Math.max(0, (b.busy - a.busy) - (b.own - a.own));
   return (foreign / total) * b.cores;
+}
+
+/** Other processes' CPU (cores, mean over a measured phase) above which a run is under load. */
+export const QUIET_FOREIGN_CORES = 0.25;
+/** Without /proc: the 1-minute load average above which a run is under load (it counts the bench's own threads too). */
+export const QUIET_LOAD = 1.5;
+
+/**
+ * Whether a benchmark ran under load: other processes took more than QUIET_FOREIGN_CORES in any
+ * measured phase (`foreign`, null entries for phases not measured), or, when nothing could be
+ * measured (no /proc), the highest 1-minute load average in `loads` exceeded QUIET_LOAD.
+ */
+export function underLoad(foreign: (number | null)[], loads: number[]): boolean {
+  const measured = foreign.filter((v): v is number => v !== null);
+  return measured.length ? Math.max(...measured) > QUIET_FOREIGN_CORES : Math.max(...loads) > QUIET_LOAD;
 }

@@ -15,10 +15,7 @@ import { resolveConfig, resultsDirName } from '../../lib/experiments/config.ts';
 import { reproduce } from '../../lib/experiments/run.ts';
 import { backendName } from '../../lib/backend.ts';
 import { REPO_ROOT } from '../../lib/util/provenance.ts';
-import { sample as cpuSample, foreignCores } from './foreign-cpu.ts';
-
-/** Other processes' CPU (cores, mean over the run) above which the run is under load. */
-const QUIET_FOREIGN_CORES = 0.25;
+import { sample as cpuSample, foreignCores, underLoad, QUIET_FOREIGN_CORES } from './foreign-cpu.ts';
 
 export async function bench(opts: { quick: boolean; seed?: number }): Promise<Record<string, unknown>> {
   const scale = opts.quick ? 'smoke' : 'mini';
@@ -45,7 +42,7 @@ export async function bench(opts: { quick: boolean; seed?: number }): Promise<Re
       targetSeconds: scale === 'mini' ? 900 : null, withinTarget: scale === 'mini' ? seconds <= 900 : null,
       load: {
         cores: cpus().length, otherProcessesCores: others, mean1m: +meanLoad.toFixed(2), max1m: +Math.max(...loads).toFixed(2),
-        underLoad: others !== null ? others > QUIET_FOREIGN_CORES : meanLoad > 1.5, quietForeignCores: QUIET_FOREIGN_CORES,
+        underLoad: underLoad([others], [meanLoad]), quietForeignCores: QUIET_FOREIGN_CORES,
       },
       secondsByStage: byStage, stages: r.pipeline.cache.events.length, cachedStages: r.pipeline.cache.events.filter((e) => e.cached).length,
       stageTimes: r.pipeline.cache.events.map((e) => ({ stage: e.stage, key: e.key, seconds: +e.seconds.toFixed(1) })),
