@@ -31,10 +31,14 @@ export function ciderDiff(t: ResultTable, a: string, b: string, seed: number, le
   return pairedBootstrap(perImageMetric(fa, 'CIDEr'), perImageMetric(fb, 'CIDEr'), seed, 2000, level);
 }
 
-export function describeDiff(d: PairedDiff | null): string {
+const signed = (v: number, digits = 3) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
+
+/** "+7.2 CIDEr, 95% CI [3.4, 11.1] over 500 images"; cosines: `{ digits: 3, unit: '' }`, every bound signed. */
+export function describeDiff(d: PairedDiff | null, f: { digits: number; unit: string } = { digits: 1, unit: ' CIDEr' }): string {
   if (!d) return '–';
   const pct = +(d.level * 100).toFixed(2);
-  return `${d.diff >= 0 ? '+' : ''}${d.diff.toFixed(1)} CIDEr, ${pct}% CI [${d.lo.toFixed(1)}, ${d.hi.toFixed(1)}] over ${d.images} images`;
+  const b = (v: number) => (f.unit ? v.toFixed(f.digits) : signed(v, f.digits));
+  return `${signed(d.diff, f.digits)}${f.unit}, ${pct}% CI [${b(d.lo)}, ${b(d.hi)}] over ${d.images} images`;
 }
 
 /** All comparisons positive (interval above 0) -> holds; one clearly negative -> does not hold. */
@@ -48,8 +52,6 @@ export function verdictOf(ds: (PairedDiff | null)[]): Verdict {
 const VERDICT_TEXT: Record<Verdict, string> = {
   holds: 'holds', 'does not hold': 'does not hold', 'not resolved': 'not resolved (a difference is within the bootstrap interval of zero)', 'not measured': 'not measured',
 };
-
-const signed = (v: number, digits = 3) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
 
 /** "; the paper: +x" from the table's own paper column (b - a), or nothing when the paper lacks either row. */
 function paperSays(t: ResultTable, a: string, b: string, column: string, digits: number): string {
@@ -69,8 +71,7 @@ export function claims(tables: Map<string, ResultTable>, seed = 0): Claim[] {
     const [a, c, d, e, f] = ['a', 'c', 'd', 'e', 'f'].map(v);
     const dMinusA = (t1.extra?.details as { dMinusA?: PairedDiff } | undefined)?.dMinusA;
     const dv: Verdict = !Number.isFinite(a + d) ? 'not measured' : dMinusA ? verdictOf([dMinusA]) : 'not resolved';
-    const interval = dMinusA ? `d - a = ${signed(dMinusA.diff)}, ${+(dMinusA.level * 100).toFixed(2)}% CI [${signed(dMinusA.lo)}, ${signed(dMinusA.hi)}] over ${dMinusA.images} images${paperSays(t1, 'a', 'd', 'embedding', 3)}`
-      : 'no interval recorded with this table';
+    const interval = dMinusA ? `d - a = ${describeDiff(dMinusA, { digits: 3, unit: '' })}${paperSays(t1, 'a', 'd', 'embedding', 3)}` : 'no interval recorded with this table';
     add('table1:d>a', dv, 'Bridging raises the paired text-image cosine (Table 1, d > a)',
       `a = ${a.toFixed(3)}, d = ${d.toFixed(3)}, ${interval}; paired text-text c = ${c.toFixed(3)}`);
     add('table1:f~e', Number.isFinite(e + f) ? (Math.abs(f - e) <= 0.1 ? 'holds' : 'does not hold') : 'not measured', 'Bridged images stay unlike unrelated captions (Table 1, f within 0.1 of e)',

@@ -86,41 +86,43 @@ export async function computeTable1(opts: {
   }
   const nOther = l2NormalizeRows(noisyOther, P, d), nSame = l2NormalizeRows(noisySame, P, d);
 
-  const mean = (f: (p: number) => number) => { let t = 0; for (let p = 0; p < P; p++) t += f(p); return P ? t / P : NaN; };
-  const spaceCos = (A: { t: Float32Array; img: Float32Array; br: Float32Array; nO: Float32Array; nS: Float32Array; w: number }) => ({
-    a: mean((p) => cos(A.t, pairs[p].r, A.img, pairs[p].i, A.w)),
-    b: mean((p) => cos(A.t, pairs[p].r, A.nO, p, A.w)),
-    bSame: mean((p) => cos(A.t, pairs[p].r, A.nS, p, A.w)),
-    c: mean((p) => cos(A.t, pairs[p].r, A.t, pairs[p].r2, A.w)),
-    d: mean((p) => cos(A.t, pairs[p].r, A.br, pairs[p].i, A.w)),
-    e: mean((p) => cos(A.t, pairs[p].r, A.t, s.index.images[pairs[p].j].text_rows[0], A.w)),
-    f: mean((p) => cos(A.t, pairs[p].r, A.br, pairs[p].j, A.w)),
-  });
-  const emb = spaceCos({ t: eText, img: eImg, br: eBr, nO: nOther, nS: nSame, w: d });
-  let prj: ReturnType<typeof spaceCos> | null = null;
+  // per-pair cosines of every row in one space, computed once (means, samples and the per-image d - a read them)
+  type Row = 'a' | 'b' | 'bSame' | 'c' | 'd' | 'e' | 'f';
+  const spaceCos = (A: { t: Float32Array; img: Float32Array; br: Float32Array; nO: Float32Array; nS: Float32Array; w: number }): Record<Row, Float64Array> => {
+    const perPair = (f: (p: number) => number) => Float64Array.from({ length: P }, (_, p) => f(p));
+    return {
+      a: perPair((p) => cos(A.t, pairs[p].r, A.img, pairs[p].i, A.w)),
+      b: perPair((p) => cos(A.t, pairs[p].r, A.nO, p, A.w)),
+      bSame: perPair((p) => cos(A.t, pairs[p].r, A.nS, p, A.w)),
+      c: perPair((p) => cos(A.t, pairs[p].r, A.t, pairs[p].r2, A.w)),
+      d: perPair((p) => cos(A.t, pairs[p].r, A.br, pairs[p].i, A.w)),
+      e: perPair((p) => cos(A.t, pairs[p].r, A.t, s.index.images[pairs[p].j].text_rows[0], A.w)),
+      f: perPair((p) => cos(A.t, pairs[p].r, A.br, pairs[p].j, A.w)),
+    };
+  };
+  const mean = (x: Float64Array) => { let t = 0; for (const v of x) t += v; return x.length ? t / x.length : NaN; };
+  const means = (c: Record<Row, Float64Array>) => Object.fromEntries(Object.entries(c).map(([k, x]) => [k, mean(x)])) as Record<Row, number>;
+  const embPairs = spaceCos({ t: eText, img: eImg, br: eBr, nO: nOther, nS: nSame, w: d });
+  const emb = means(embPairs);
+  let prj: Record<Row, number> | null = null;
   if (decoder) {
     const pt = await project(decoder, eText, s.nText, d);
     const pi = await project(decoder, eImg, s.nImage, d);
     const pb = await project(decoder, eBr, s.nImage, d);
     const po = await project(decoder, nOther, P, d);
     const ps = await project(decoder, nSame, P, d);
-    prj = spaceCos({ t: pt.data, img: pi.data, br: pb.data, nO: po.data, nS: ps.data, w: pt.width });
+    prj = means(spaceCos({ t: pt.data, img: pi.data, br: pb.data, nO: po.data, nS: ps.data, w: pt.width }));
   }
   const take = Math.min(P, 2000);
-  const sample = (f: (p: number) => number) => Array.from({ length: take }, (_, p) => +f(p).toFixed(4));
-  const samples = {
-    a: sample((p) => cos(eText, pairs[p].r, eImg, pairs[p].i, d)),
-    c: sample((p) => cos(eText, pairs[p].r, eText, pairs[p].r2, d)),
-    d: sample((p) => cos(eText, pairs[p].r, eBr, pairs[p].i, d)),
-    e: sample((p) => cos(eText, pairs[p].r, eText, s.index.images[pairs[p].j].text_rows[0], d)),
-  };
+  const sample = (x: Float64Array) => Array.from(x.subarray(0, take), (v) => +v.toFixed(4));
+  const samples = { a: sample(embPairs.a), c: sample(embPairs.c), d: sample(embPairs.d), e: sample(embPairs.e) };
   // d - a per image (the mean over its caption pairs), so that the claim d > a has an interval
-  const perImage = (f: (p: number) => number) => {
+  const perImage = (x: Float64Array) => {
     const sum = new Map<number, number>(), count = new Map<number, number>();
-    for (let p = 0; p < P; p++) { const i = pairs[p].i; sum.set(i, (sum.get(i) ?? 0) + f(p)); count.set(i, (count.get(i) ?? 0) + 1); }
+    for (let p = 0; p < P; p++) { const i = pairs[p].i; sum.set(i, (sum.get(i) ?? 0) + x[p]); count.set(i, (count.get(i) ?? 0) + 1); }
     return new Map([...sum].map(([i, v]) => [i, v / count.get(i)!]));
   };
-  const dMinusA = pairedBootstrap(perImage((p) => cos(eText, pairs[p].r, eImg, pairs[p].i, d)), perImage((p) => cos(eText, pairs[p].r, eBr, pairs[p].i, d)), opts.seed);
+  const dMinusA = pairedBootstrap(perImage(embPairs.a), perImage(embPairs.d), opts.seed);
   const row = (k: 'a' | 'b' | 'c' | 'd' | 'e' | 'f'): CosineRow => ({ embedding: emb[k], projector: prj ? prj[k] : null });
   return {
     rows: { a: row('a'), b: row('b'), c: row('c'), d: row('d'), e: row('e'), f: row('f') },
