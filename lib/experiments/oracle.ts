@@ -78,7 +78,7 @@ export async function oracleBridgeEmbeddings(model: DiffusionCore, texts: Float3
   const den = new PosteriorMeanDenoiser(model.denoiser.config, texts, nText, model);
   try {
     const core: DiffusionCore = { denoiser: den, schedule: model.schedule, objective: model.objective, renormalize: model.renormalize, radius: model.radius };
-    // one thread: the posterior mean over the train texts lives in this thread's tensors
-    return await bridgeEmbeddings(core, raw, n, d, imageMean, { M: opts.M, steps: opts.steps, batchSize: opts.batchSize ?? 128, progress: opts.progress, workers: 1 });
+    // runs on this thread: 'auto' workers (chooseWorkers) choose 1 for a denoiser the workers cannot rebuild
+    return await bridgeEmbeddings(core, raw, n, d, imageMean, { M: opts.M, steps: opts.steps, batchSize: opts.batchSize ?? 128, progress: opts.progress });
   } finally { den.dispose(); }
 }
